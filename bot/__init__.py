@@ -1,0 +1,1 @@
+"""Transformation Advisor: the product that wires knowledge and classifiers into answers."""

@@ -1,0 +1,114 @@
+"""Settings read once, at the edge, from the environment.
+
+Everything below the entry points takes these values as keyword arguments; nothing
+else in the advisor reads `os.environ`.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from knowledge.errors import AdvisorError
+
+SLACK_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
+
+
+class SettingsError(AdvisorError):
+    """A setting is missing or malformed; the message names the variable."""
+
+
+def default_data_dir() -> Path:
+    """Where the SQLite log and the spool live when nothing else is configured."""
+    return Path.home() / ".local" / "share" / "transformation-advisor"
+
+
+class Settings(BaseSettings):
+    """Every environment variable the advisor reads, in one place."""
+
+    model_config = SettingsConfigDict(env_prefix="", case_sensitive=False, extra="ignore")
+
+    slack_bot_token: str | None = Field(default=None, repr=False)
+    slack_signing_secret: str | None = Field(default=None, repr=False)
+    slack_app_token: str | None = Field(default=None, repr=False)
+    slack_api_url: str | None = None
+    port: int = Field(default=3000, ge=1, le=65535)
+    database_url: str | None = None
+    advisor_data_dir: Path = Field(default_factory=default_data_dir)
+    advisor_kb_path: Path | None = None
+    advisor_admins: Annotated[frozenset[str], NoDecode] = frozenset()
+    log_hmac_secret: str | None = Field(default=None, repr=False)
+    retention_days: int = Field(default=180, ge=1)
+
+    @field_validator("advisor_admins", mode="before")
+    @classmethod
+    def _split_admins(cls, value: object) -> object:
+        if isinstance(value, str):
+            ids = [v.strip() for v in value.split(",") if v.strip()]
+            bad = [v for v in ids if not SLACK_USER_ID.match(v)]
+            if bad:
+                raise ValueError(f"not Slack user ids: {', '.join(bad)} (expected e.g. U012AB3CD)")
+            return frozenset(ids)
+        return value
+
+    @field_validator("slack_bot_token")
+    @classmethod
+    def _bot_token(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith("xoxb-"):
+            raise ValueError("must be a bot token starting with xoxb-")
+        return value
+
+    @field_validator("slack_app_token")
+    @classmethod
+    def _app_token(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith("xapp-"):
+            raise ValueError("must be an app-level token starting with xapp-")
+        return value
+
+    @field_validator("slack_api_url")
+    @classmethod
+    def _api_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        if not re.match(r"^https?://", value):
+            raise ValueError("must be an http(s) URL such as https://slack.example/api/")
+        return value if value.endswith("/") else value + "/"
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: str | None) -> str | None:
+        if value is None or value == "":
+            return None
+        if not re.match(r"^(sqlite|postgres|postgresql)(\+\w+)?://", value):
+            raise ValueError("must start with sqlite://, postgresql:// or postgres://")
+        return value
+
+    def is_admin(self, user_id: str) -> bool:
+        return user_id in self.advisor_admins
+
+    def require(self, *names: str) -> None:
+        """Stop with one line naming the first required setting that is missing."""
+        hints = {
+            "slack_bot_token": "the bot token (xoxb-…) from the app's OAuth page",
+            "slack_signing_secret": "the signing secret from the app's Basic Information page",
+            "slack_app_token": "an app-level token (xapp-…) with connections:write",
+        }
+        for name in names:
+            if not getattr(self, name):
+                raise SettingsError(f"{name.upper()} is not set: it should hold {hints[name]}")
+
+
+def load_settings(env: dict[str, str] | None = None) -> Settings:
+    """Read the settings, turning a validation failure into one line naming the variable."""
+    try:
+        if env is None:
+            return Settings()
+        return Settings(**{k.lower(): v for k, v in env.items() if k.lower() in Settings.model_fields})
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        name = str(first["loc"][0]).upper() if first["loc"] else "setting"
+        raise SettingsError(f"{name}: {first['msg'].removeprefix('Value error, ')}") from None
