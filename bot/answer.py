@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from bot.cleaning import has_words
 from knowledge.models import Entry, Topic
 
 
@@ -47,6 +48,11 @@ class Answer:
     @property
     def abstained(self) -> bool:
         return self.topic is None
+
+    @property
+    def is_empty(self) -> bool:
+        """True when there was nothing to answer (empty, whitespace, no letters)."""
+        return not has_words(self.question)
 
     @property
     def confidence_band(self) -> str:

@@ -73,9 +73,10 @@ class _Reader:
 
 def _display(path: Path) -> str:
     try:
-        return os.path.relpath(path)
+        rel = os.path.relpath(path)
     except ValueError:
         return str(path)
+    return str(path) if rel.startswith("..") else rel
 
 
 def _pydantic_message(err: dict[str, Any]) -> str:
@@ -107,10 +108,7 @@ def _schema_problems(
             prefix = f"entry {name!r}: " if name else f"entry #{loc[1] + 1}: "
             field_loc = loc[2:]
         field = ".".join(str(p) for p in field_loc if not isinstance(p, int)) or "entry"
-        if err["type"] == "missing":
-            line = reader.line(loc[:-1])
-        else:
-            line = reader.line(loc)
+        line = reader.line(loc[:-1] if err["type"] == "missing" else loc)
         problems.append(Problem(reader.display, line, f"{prefix}{field}: {_pydantic_message(err)}"))
     return problems
 

@@ -1,0 +1,273 @@
+"""The `advisor` command line: ask, chat, topics, checklists, knowledge-base and model tools.
+
+Heavy libraries (scikit-learn, SQLAlchemy, Bolt) are imported inside the commands that need
+them, so `advisor --help` and light commands start fast.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Optional
+
+import typer
+from rich.console import Console
+
+from knowledge.errors import AdvisorError
+
+if TYPE_CHECKING:
+    from bot.advisor import Advisor
+    from bot.answer import Answer
+
+app = typer.Typer(
+    help="Transformation Advisor: describe a situation, get curated strategies.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+kb_app = typer.Typer(help="Validate and curate the knowledge base.", no_args_is_help=True)
+model_app = typer.Typer(help="Train and persist the topic model.", no_args_is_help=True)
+app.add_typer(kb_app, name="kb")
+app.add_typer(model_app, name="model")
+
+out = Console(highlight=False, soft_wrap=False)
+err = Console(stderr=True, highlight=False)
+
+KbOption = Annotated[
+    Optional[Path],  # noqa: UP045 - Typer needs Optional here
+    typer.Option("--kb", help="Knowledge-base folder (default: ADVISOR_KB_PATH or the shipped base)."),
+]
+
+
+def fail(message: str, code: int = 1) -> typer.Exit:
+    """Print one clear line on stderr and return the exit to raise."""
+    err.print(f"[bold red]error:[/bold red] {message}", markup=True, highlight=False)
+    return typer.Exit(code)
+
+
+def _settings():
+    from bot.settings import load_settings
+
+    return load_settings()
+
+
+def _advisor(kb: Path | None) -> Advisor:
+    from bot.advisor import Advisor
+
+    settings = _settings()
+    return Advisor.load(kb or settings.advisor_kb_path)
+
+
+def _conversation_log():
+    """The conversation log for CLI exchanges, or None when it cannot be opened."""
+    try:
+        from bot.log import ConversationLog
+    except ImportError:
+        return None
+    log = ConversationLog.from_settings(_settings())
+    log.start()
+    return log
+
+
+def _record(log, question: str, answer: Answer, started: float) -> None:
+    if log is None or answer.is_empty:
+        return
+    from bot.log import ExchangeIn
+
+    log.record(ExchangeIn(surface="cli", question=question, answer=answer,
+                          latency_ms=(time.perf_counter() - started) * 1000))
+
+
+@app.command()
+def ask(
+    text: Annotated[Optional[str], typer.Argument(help="The situation, in your own words.")] = None,  # noqa: UP045
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON (one object per line).")] = False,
+    kb: KbOption = None,
+) -> None:
+    """Ask the advisor about a situation. With --json and no TEXT, answer each line of stdin."""
+    if text is None and not as_json:
+        raise fail('give a situation, e.g. advisor ask "staff fear the new system"; '
+                   "or use --json to read questions from standard input")
+    advisor = _advisor(kb)
+    if text is None:
+        _ask_batch(advisor)
+        return
+    started = time.perf_counter()
+    answer = advisor.answer(text)
+    if as_json:
+        print(json.dumps(answer.to_json(), ensure_ascii=False))
+    else:
+        from bot.terminal import render_answer
+
+        out.print(render_answer(answer))
+    if not answer.is_empty:
+        log = _conversation_log()
+        _record(log, text, answer, started)
+        if log is not None:
+            log.close()
+
+
+def _ask_batch(advisor: Advisor) -> None:
+    """Stream: one question per stdin line in, one JSON object per line out, same order."""
+    stdin = sys.stdin
+    if hasattr(stdin, "reconfigure"):
+        stdin.reconfigure(errors="replace")
+    write = sys.stdout.write
+    lines = (line.rstrip("\r\n") for line in stdin)
+    for n, answer in enumerate(advisor.answer_many(lines), 1):
+        write(json.dumps(answer.to_json(), ensure_ascii=False) + "\n")
+        if n % 2000 == 0:
+            sys.stdout.flush()
+    sys.stdout.flush()
+
+
+@app.command()
+def chat(kb: KbOption = None) -> None:
+    """Talk to the advisor in the terminal. Type 'help', 'topics', 'checklist ID' or 'quit'."""
+    from bot.checklist import build_checklist, to_markdown
+    from bot.terminal import HELP_TEXT, render_answer, render_topics
+
+    advisor = _advisor(kb)
+    log = _conversation_log()
+    out.print(f"[bold]Transformation Advisor[/bold] · knowledge base {advisor.kb.version}, "
+              f"{len(advisor.kb.entries)} strategies in {len(advisor.kb.topics)} topics.")
+    out.print(HELP_TEXT, markup=False)
+    try:
+        while True:
+            try:
+                text = input("\nyou> ")
+            except (EOFError, KeyboardInterrupt):
+                out.print()
+                break
+            command = text.strip().lower()
+            if command in {"quit", "exit", "bye", ":q"}:
+                break
+            if command in {"help", "?"}:
+                out.print(HELP_TEXT, markup=False)
+                continue
+            if command == "topics":
+                out.print(render_topics(advisor.kb))
+                continue
+            if command.startswith("checklist"):
+                target = text.strip()[len("checklist"):].strip()
+                found = build_checklist(advisor.kb, target) if target else None
+                if found is None:
+                    out.print("Which one? Give a topic id or entry id, e.g. 'checklist "
+                              f"{advisor.kb.topics[0].id}'.", markup=False)
+                else:
+                    out.print(to_markdown(found), markup=False)
+                continue
+            started = time.perf_counter()
+            answer = advisor.answer(text)
+            out.print(render_answer(answer))
+            _record(log, text, answer, started)
+    finally:
+        if log is not None:
+            log.close()
+    out.print("Goodbye.")
+
+
+@app.command()
+def topics(kb: KbOption = None) -> None:
+    """List the topics the advisor knows."""
+    from bot.terminal import render_topics
+    from knowledge import load_knowledge_base
+
+    out.print(render_topics(load_knowledge_base(kb or _settings().advisor_kb_path)))
+
+
+@app.command()
+def checklist(
+    target: Annotated[str, typer.Argument(help="A topic id or an entry id.")],
+    kb: KbOption = None,
+) -> None:
+    """Print a Markdown checklist of an entry's or a topic's actions, ready to paste."""
+    from bot.checklist import build_checklist, to_markdown
+    from knowledge import load_knowledge_base
+
+    base = load_knowledge_base(kb or _settings().advisor_kb_path)
+    found = build_checklist(base, target)
+    if found is None:
+        raise fail(f"no topic or entry {target!r}; `advisor topics` lists the topics")
+    sys.stdout.write(to_markdown(found))
+
+
+@kb_app.command("validate")
+def kb_validate(
+    path: Annotated[Optional[Path], typer.Argument(help="Knowledge-base folder.")] = None,  # noqa: UP045
+    strict: Annotated[bool, typer.Option(help="Fail on warnings too.")] = False,
+) -> None:
+    """Validate the knowledge base: exit 1 on errors (or on warnings with --strict)."""
+    from knowledge import KnowledgeBaseError, load_knowledge_base
+
+    try:
+        kb = load_knowledge_base(path or _settings().advisor_kb_path)
+    except KnowledgeBaseError as exc:
+        for p in exc.problems:
+            (err.print if p.severity == "error" else out.print)(
+                f"{p.severity}: {p}", markup=False, highlight=False)
+        raise typer.Exit(1) from None
+    for w in kb.warnings:
+        out.print(f"warning: {w}", markup=False, highlight=False)
+    out.print(f"ok: {len(kb.topics)} topics, {len(kb.entries)} entries, "
+              f"{len(kb.out_of_scope)} out-of-scope examples, version {kb.version}"
+              + (f", {len(kb.warnings)} warning(s)" if kb.warnings else ""), markup=False)
+    if strict and kb.warnings:
+        raise typer.Exit(1)
+
+
+@model_app.command("train")
+def model_train(
+    out_path: Annotated[Path, typer.Option("--out", help="Where to write the model file.")],
+    kb: KbOption = None,
+) -> None:
+    """Train the topic model and save it with its metadata (knowledge-base hash, versions)."""
+    from bot.advisor import Advisor
+    from knowledge import load_knowledge_base
+
+    started = time.perf_counter()
+    advisor = Advisor.from_knowledge_base(load_knowledge_base(kb or _settings().advisor_kb_path))
+    advisor.save(out_path)
+    out.print(f"trained in {time.perf_counter() - started:.2f}s on knowledge base "
+              f"{advisor.kb.version}; wrote {out_path}", markup=False)
+
+
+@app.command("eval")
+def evaluate(
+    file: Annotated[Optional[Path], typer.Argument(help="YAML list of {text, topic}.")] = None,  # noqa: UP045
+    cv: Annotated[int, typer.Option("--cv", help="K-fold cross-validation on the knowledge base.")] = 0,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the figures as JSON.")] = False,
+    kb: KbOption = None,
+) -> None:
+    """Per-topic precision/recall/F1, confusion matrix and abstention on a labelled set."""
+    from bot.evaluation import cross_validate_kb, evaluate_file, render_report, report_json
+
+    if file is None and cv < 2:
+        raise fail("give a labelled YAML file, or --cv K (K ≥ 2) to cross-validate the base")
+    reports = []
+    if cv:
+        reports.append((f"{cv}-fold cross-validation on the knowledge base",
+                        cross_validate_kb(kb or _settings().advisor_kb_path, folds=cv)))
+    if file is not None:
+        reports.append((f"evaluation on {file}", evaluate_file(_advisor(kb), file)))
+    if as_json:
+        print(json.dumps({title: report_json(r) for title, r in reports}, indent=2))
+        return
+    for title, report in reports:
+        out.print(render_report(title, report))
+
+
+# Sub-apps of other areas register here.
+
+
+def main() -> None:
+    """Entry point of the `advisor` script: one clear line and exit 1 on a known error."""
+    try:
+        app()
+    except AdvisorError as exc:
+        err.print(f"error: {exc}", markup=False, highlight=False)
+        sys.exit(1)
+    except BrokenPipeError:
+        sys.exit(0)

@@ -1,0 +1,93 @@
+"""The conversation log's tables. Times are naive UTC; user keys are HMACs, never raw ids.
+
+Feedback carries its exchange id without a foreign-key constraint: feedback can reach the
+database before its exchange (the exchange may still sit in another process's spool), and
+purge/forget delete both explicitly.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import Index
+from sqlmodel import Field, SQLModel
+
+
+class Exchange(SQLModel, table=True):
+    """One question and what the advisor answered."""
+
+    __tablename__ = "exchange"
+    __table_args__ = (Index("ix_exchange_topic_created", "topic", "created_at"),)
+
+    id: str = Field(primary_key=True, max_length=32)
+    created_at: dt.datetime = Field(index=True)
+    surface: str = Field(max_length=16)
+    team_id: str | None = Field(default=None, max_length=32)
+    channel_type: str | None = Field(default=None, max_length=16)
+    thread_ts: str | None = Field(default=None, max_length=32)
+    user_key: str | None = Field(default=None, index=True, max_length=64)
+    question: str
+    topic: str | None = Field(default=None, max_length=64)
+    confidence: float
+    abstained: bool = Field(index=True)
+    ambiguous: bool
+    out_of_scope: bool = False
+    entry_ids: str = ""  # comma-separated recommended entry ids, best first
+    kb_version: str = Field(max_length=64)
+    model_version: str = Field(max_length=64)
+    latency_ms: float
+    event_id: str | None = Field(default=None, unique=True, max_length=128)
+
+
+class Feedback(SQLModel, table=True):
+    """A reaction to an exchange: helpful, not helpful, or a topic chosen when ambiguous."""
+
+    __tablename__ = "feedback"
+
+    id: str = Field(primary_key=True, max_length=32)
+    exchange_id: str = Field(index=True, max_length=32)
+    created_at: dt.datetime = Field(index=True)
+    user_key: str | None = Field(default=None, index=True, max_length=64)
+    kind: str = Field(index=True, max_length=16)
+    value: str | None = Field(default=None, max_length=128)
+
+
+class ChecklistItem(SQLModel, table=True):
+    """Whether one checklist item is done in a scope (`user:<key>` or `channel:<id>`).
+
+    Unticked items keep their row (done=False) so replayed writes resolve by `updated_at`.
+    """
+
+    __tablename__ = "checklist_item"
+
+    scope: str = Field(primary_key=True, max_length=96)
+    checklist_id: str = Field(primary_key=True, max_length=96)
+    item: int = Field(primary_key=True)
+    done: bool
+    updated_at: dt.datetime = Field(index=True)
+
+
+class ProcessedEvent(SQLModel, table=True):
+    """A Slack event (or channel:ts) already claimed by some worker; answered once."""
+
+    __tablename__ = "processed_event"
+
+    key: str = Field(primary_key=True, max_length=160)
+    seen_at: dt.datetime = Field(index=True)
+
+
+class Erasure(SQLModel, table=True):
+    """A forgotten user: spooled records of theirs from before `erased_at` are dropped."""
+
+    __tablename__ = "erasure"
+
+    user_key: str = Field(primary_key=True, max_length=64)
+    erased_at: dt.datetime = Field(index=True)
+
+
+TABLES = {
+    "exchange": Exchange.__table__,
+    "feedback": Feedback.__table__,
+    "checklist": ChecklistItem.__table__,
+    "event": ProcessedEvent.__table__,
+}
