@@ -1,0 +1,169 @@
+"""The `advisor` CLI, driven with Typer's CliRunner and, for exit paths, the real script."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from bot.cli import app
+
+runner = CliRunner()
+
+
+@pytest.fixture(autouse=True)
+def _isolated_data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """CLI conversations are logged: keep them in a throwaway data directory."""
+    monkeypatch.setenv("ADVISOR_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+
+
+def _situation(kb_dir: Path, topic: str, n: int = 0) -> str:
+    doc = yaml.safe_load((kb_dir / f"{topic}.yaml").read_text())
+    return doc["entries"][n]["situations"][0]
+
+
+def test_ask_json_has_the_documented_shape(synthetic_kb_dir: Path):
+    question = _situation(synthetic_kb_dir, "measurement", 1)
+    result = runner.invoke(app, ["ask", "--json", "--kb", str(synthetic_kb_dir), question])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert set(data) == {"question", "topic", "confidence", "ambiguous", "alternatives",
+                         "recommendations"}
+    assert data["topic"] == "measurement" and 0 < data["confidence"] <= 1
+    assert len(data["alternatives"]) == 2
+    assert all(set(a) == {"topic", "confidence"} for a in data["alternatives"])
+    assert data["alternatives"][0]["confidence"] <= data["confidence"]
+    recs = data["recommendations"]
+    assert 1 <= len(recs) <= 3 and recs[0]["id"] == "measurement-entry-1"
+    assert set(recs[0]) == {"id", "title", "topic", "score", "summary", "actions"}
+    assert [r["score"] for r in recs] == sorted((r["score"] for r in recs), reverse=True)
+
+
+def test_out_of_scope_question_gets_no_recommendations(synthetic_kb_dir: Path):
+    result = runner.invoke(app, ["ask", "--json", "--kb", str(synthetic_kb_dir),
+                                 "where is the printer"])
+    data = json.loads(result.output)
+    assert data["topic"] is None and data["recommendations"] == []
+
+
+def test_ask_prints_a_readable_answer(synthetic_kb_dir: Path):
+    question = _situation(synthetic_kb_dir, "security-privacy", 2)
+    result = runner.invoke(app, ["ask", "--kb", str(synthetic_kb_dir), question])
+    assert result.exit_code == 0
+    assert "security-privacy" in result.output and "confidence" in result.output
+    assert "First steps" in result.output and "Sources: Overcoming resistance" in result.output
+
+
+def test_empty_question_gets_help_not_a_recommendation(synthetic_kb_dir: Path):
+    result = runner.invoke(app, ["ask", "--kb", str(synthetic_kb_dir), "   "])
+    assert result.exit_code == 0
+    assert "Describe a situation" in result.output and "First steps" not in result.output
+
+
+def test_batch_reads_stdin_and_answers_in_order(synthetic_kb_dir: Path):
+    questions = [_situation(synthetic_kb_dir, t) for t in ("communication", "measurement")]
+    stdin = "\n".join([questions[0], "", "where is the printer", questions[1]]) + "\n"
+    result = runner.invoke(app, ["ask", "--json", "--kb", str(synthetic_kb_dir)], input=stdin)
+    rows = [json.loads(line) for line in result.output.splitlines()]
+    assert [r["topic"] for r in rows] == ["communication", None, None, "measurement"]
+    assert rows[0]["question"] == questions[0]
+
+
+def test_topics_and_checklist(synthetic_kb_dir: Path):
+    result = runner.invoke(app, ["topics", "--kb", str(synthetic_kb_dir)])
+    assert result.output.count("strategies)") == 10
+    result = runner.invoke(app, ["checklist", "--kb", str(synthetic_kb_dir), "measurement-entry-2"])
+    lines = result.output.splitlines()
+    assert lines[0] == "# Checklist: Strategy 2 for measurement"
+    assert sum(line.startswith("- [ ] ") for line in lines) == 4
+    result = runner.invoke(app, ["checklist", "--kb", str(synthetic_kb_dir), "measurement"])
+    assert sum(line.startswith("## ") for line in result.output.splitlines()) == 4
+
+
+def test_kb_validate_exit_codes(kb_copy: Path):
+    ok = runner.invoke(app, ["kb", "validate", str(kb_copy)])
+    assert ok.exit_code == 0 and ok.output.startswith("ok: 10 topics, 40 entries")
+    (kb_copy / "measurement.yaml").write_text("id: measurement\n")
+    bad = runner.invoke(app, ["kb", "validate", str(kb_copy)])
+    assert bad.exit_code == 1
+    assert "measurement.yaml:1: title: required field missing" in bad.output
+
+
+def test_kb_validate_strict_fails_on_warnings(kb_copy: Path):
+    f = kb_copy / "measurement.yaml"
+    f.write_text(f.read_text().replace("last_reviewed: '2026-11-01'", "last_reviewed: 2020-01-01", 1))
+    assert runner.invoke(app, ["kb", "validate", str(kb_copy)]).exit_code == 0
+    strict = runner.invoke(app, ["kb", "validate", "--strict", str(kb_copy)])
+    assert strict.exit_code == 1 and "review overdue" in strict.output
+
+
+def test_eval_reports_figures_on_a_labelled_file(synthetic_kb_dir: Path, tmp_path: Path):
+    labelled = tmp_path / "set.yaml"
+    items = [{"text": _situation(synthetic_kb_dir, t, 3), "topic": t}
+             for t in ("communication", "measurement", "pilots-rollout")]
+    items.append({"text": "where is the printer", "topic": None})
+    labelled.write_text(yaml.safe_dump(items))
+    result = runner.invoke(app, ["eval", "--json", "--kb", str(synthetic_kb_dir), str(labelled)])
+    assert result.exit_code == 0, result.output
+    [report] = json.loads(result.output).values()
+    assert report["n_in_scope"] == 3 and report["n_out_of_scope"] == 1
+    assert report["accuracy_in_scope"] == 1.0 and report["abstained_out_of_scope"] == 1.0
+    text = runner.invoke(app, ["eval", "--kb", str(synthetic_kb_dir), str(labelled)]).output
+    assert "precision" in text and "confusion" in text and "in-scope top-1 accuracy 1.000" in text
+
+
+def test_eval_cross_validation(synthetic_kb_dir: Path):
+    result = runner.invoke(app, ["eval", "--json", "--cv", "3", "--kb", str(synthetic_kb_dir)])
+    [report] = json.loads(result.output).values()
+    assert report["n_in_scope"] == 400 and report["accuracy_in_scope"] > 0.9
+
+
+def test_model_train_writes_a_model_that_loads(synthetic_kb_dir: Path, tmp_path: Path):
+    from bot.advisor import Advisor
+
+    path = tmp_path / "m.pkl"
+    result = runner.invoke(app, ["model", "train", "--kb", str(synthetic_kb_dir), "--out", str(path)])
+    assert result.exit_code == 0, result.output
+    loaded = Advisor.load(synthetic_kb_dir, model_path=path)
+    fresh = Advisor.load(synthetic_kb_dir)
+    q = _situation(synthetic_kb_dir, "measurement", 1)
+    assert loaded.answer(q).to_json() == fresh.answer(q).to_json()
+
+
+def _script(*args: str, stdin: str = "", env: dict[str, str] | None = None):
+    return subprocess.run(
+        [sys.executable, "-c", "from bot.cli import main; main()", *args],
+        input=stdin, capture_output=True, text=True, timeout=120,
+        env={**os.environ, **(env or {})},
+    )
+
+
+def test_errors_are_one_clear_line_and_non_zero(tmp_path: Path):
+    env = {"ADVISOR_DATA_DIR": str(tmp_path)}
+    missing = _script("ask", "--kb", str(tmp_path / "nope"), "hello", env=env)
+    assert missing.returncode == 1
+    assert missing.stderr.strip().splitlines() == ["error: 1 error(s) in the knowledge base:",
+                                                   f"{tmp_path / 'nope'}: not a knowledge-base folder"]
+    bad_setting = _script("topics", env={**env, "PORT": "abc"})
+    assert bad_setting.returncode == 1
+    assert bad_setting.stderr.strip() == "error: PORT: Input should be a valid integer, unable to parse string as an integer"
+    no_text = _script("ask", env=env)
+    assert no_text.returncode == 1 and no_text.stderr.count("\n") == 1
+
+
+def test_chat_answers_until_quit(synthetic_kb_dir: Path, tmp_path: Path):
+    q = _situation(synthetic_kb_dir, "pilots-rollout", 1)
+    run = _script("chat", "--kb", str(synthetic_kb_dir),
+                  stdin=f"\n{q}\ntopics\nchecklist pilots-rollout-entry-1\nquit\n",
+                  env={"ADVISOR_DATA_DIR": str(tmp_path)})
+    assert run.returncode == 0, run.stderr
+    assert "pilots-rollout-entry-1" in run.stdout
+    assert "# Checklist: Strategy 1 for pilots-rollout" in run.stdout
+    assert run.stdout.rstrip().endswith("Goodbye.")

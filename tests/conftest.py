@@ -1,0 +1,43 @@
+"""Shared fixtures: synthetic and shipped knowledge bases, and advisors trained on them."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from knowledge import DEFAULT_KB_PATH
+from knowledge.synthetic import write_synthetic_kb
+
+DATA = Path(__file__).parent / "data"
+
+
+@pytest.fixture(scope="session")
+def synthetic_kb_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A valid synthetic knowledge base (40 entries); do not modify, copy with `kb_copy`."""
+    return write_synthetic_kb(tmp_path_factory.mktemp("synthetic-kb"), entries=40)
+
+
+@pytest.fixture
+def kb_copy(tmp_path: Path, synthetic_kb_dir: Path) -> Path:
+    """A writable copy of the synthetic knowledge base."""
+    target = tmp_path / "kb"
+    shutil.copytree(synthetic_kb_dir, target)
+    return target
+
+
+@pytest.fixture
+def shipped_kb_copy(tmp_path: Path) -> Path:
+    """A writable copy of the shipped knowledge base."""
+    target = tmp_path / "base"
+    shutil.copytree(DEFAULT_KB_PATH, target)
+    return target
+
+
+@pytest.fixture(scope="session")
+def shipped_advisor():
+    """The advisor trained on the shipped knowledge base."""
+    from bot.advisor import Advisor
+
+    return Advisor.load()

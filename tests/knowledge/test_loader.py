@@ -1,0 +1,135 @@
+"""Loading and validating the knowledge base: every problem named with file:line."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from pathlib import Path
+
+import pytest
+
+from knowledge import REQUIRED_TOPICS, KnowledgeBaseError, load_knowledge_base
+
+
+def _line_of(path: Path, needle: str) -> int:
+    for n, line in enumerate(path.read_text().splitlines(), 1):
+        if needle in line:
+            return n
+    raise AssertionError(f"{needle!r} not in {path}")
+
+
+def _errors(root: Path) -> list[str]:
+    with pytest.raises(KnowledgeBaseError) as info:
+        load_knowledge_base(root)
+    return [str(p) for p in info.value.problems if p.severity == "error"]
+
+
+def test_shipped_base_loads_with_all_required_topics():
+    kb = load_knowledge_base()
+    assert [t.id for t in kb.topics][: len(REQUIRED_TOPICS)] == list(REQUIRED_TOPICS)
+    assert all(len(t.entries) >= 4 for t in kb.topics)
+    assert len(kb.entries) >= 40
+    assert len(kb.out_of_scope) >= 60
+    for e in kb.entries:
+        assert len(e.situations) >= 8 and len(e.actions) >= 3 and e.sources
+
+
+def test_version_is_a_content_hash(kb_copy: Path):
+    first = load_knowledge_base(kb_copy).version
+    assert load_knowledge_base(kb_copy).version == first
+    f = kb_copy / "measurement.yaml"
+    f.write_text(f.read_text().replace("Synthetic topic", "A synthetic topic"))
+    assert load_knowledge_base(kb_copy).version != first
+
+
+def test_too_few_actions_names_file_line_entry_and_field(kb_copy: Path, monkeypatch):
+    monkeypatch.chdir(kb_copy.parent)
+    f = kb_copy / "pilots-rollout.yaml"
+    text = f.read_text()
+    start = text.index("- id: pilots-rollout-entry-2")
+    actions = text.index("  actions:", start)
+    step3 = text.index("Step 3 of 2", actions)
+    cut = text.rindex("\n", 0, step3)
+    end = text.index("  sources:", step3)
+    f.write_text(text[:cut] + "\n" + text[end:])
+    line = _line_of(f, "- id: pilots-rollout-entry-2") + (
+        text[start:actions].count("\n"))
+    assert _errors(kb_copy) == [
+        f"kb{os.sep}pilots-rollout.yaml:{line}: entry 'pilots-rollout-entry-2': "
+        "actions: at least 3 required"
+    ]
+
+
+def test_unknown_key_is_an_error(kb_copy: Path):
+    f = kb_copy / "measurement.yaml"
+    f.write_text(f.read_text().replace("  owner: Synthetic team", "  ownr: Synthetic team", 1))
+    errors = _errors(kb_copy)
+    line = _line_of(f, "ownr:")
+    assert any(e.endswith(f"measurement.yaml:{line}: entry 'measurement-entry-0': ownr: unknown key")
+               for e in errors), errors
+    assert any("owner: required field missing" in e for e in errors)
+
+
+def test_duplicate_entry_id_across_files_is_an_error(kb_copy: Path):
+    f = kb_copy / "communication.yaml"
+    f.write_text(f.read_text().replace("id: communication-entry-0", "id: measurement-entry-0"))
+    errors = _errors(kb_copy)
+    assert any("entry 'measurement-entry-0': id: duplicate entry id" in e for e in errors), errors
+
+
+def test_missing_required_topic_is_an_error(kb_copy: Path):
+    (kb_copy / "citizen-design.yaml").unlink()
+    assert any("required topic 'citizen-design' is missing" in e for e in _errors(kb_copy))
+
+
+def test_malformed_yaml_reports_its_line_and_keeps_other_errors(kb_copy: Path):
+    f = kb_copy / "measurement.yaml"
+    lines = f.read_text().splitlines()
+    lines[9] = "\tbroken: line"
+    f.write_text("\n".join(lines) + "\n")
+    errors = _errors(kb_copy)
+    assert len(errors) == 1
+    assert errors[0].startswith(f"{f}:10: invalid YAML"), errors
+
+
+def test_binary_and_non_utf8_files_are_reported_not_crashing(kb_copy: Path):
+    (kb_copy / "measurement.yaml").write_bytes(b"\x00\x01binary")
+    (kb_copy / "communication.yaml").write_bytes(b"id: communication\ntitle: caf\xe9\n")
+    errors = _errors(kb_copy)
+    assert any("measurement.yaml:1: binary file" in e for e in errors)
+    assert any("communication.yaml:2: not valid UTF-8" in e for e in errors)
+
+
+def test_duplicate_yaml_key_is_an_error(kb_copy: Path):
+    f = kb_copy / "measurement.yaml"
+    f.write_text(f.read_text().replace("id: measurement\n", "id: measurement\nid: twice\n", 1))
+    assert f"{f}:2: duplicate key 'id'" in _errors(kb_copy)
+
+
+def test_summary_must_have_two_to_four_sentences(kb_copy: Path):
+    f = kb_copy / "measurement.yaml"
+    text = f.read_text()
+    f.write_text(text.replace("summary: Do the thing number 0. It helps with",
+                              "summary: Do the thing number 0 and it helps with", 1))
+    assert any("entry 'measurement-entry-0': summary: must be 2 to 4 sentences, found 1" in e
+               for e in _errors(kb_copy))
+
+
+def test_same_situation_under_two_topics_and_overdue_review_are_warnings(kb_copy: Path):
+    kb = load_knowledge_base(kb_copy)
+    situation = kb.topic("measurement").entries[0].situations[0]
+    f = kb_copy / "communication.yaml"
+    text = f.read_text()
+    first = kb.topic("communication").entries[0].situations[0]
+    f.write_text(text.replace(first, situation, 1))
+    kb = load_knowledge_base(kb_copy, today=dt.date(2030, 1, 1))
+    line = _line_of(kb_copy / "measurement.yaml", situation[:40])
+    assert any(w.startswith(f"{kb_copy / 'measurement.yaml'}:{line}: entry 'measurement-entry-0': "
+                            "situation also under topic 'communication'") for w in kb.warnings)
+    assert any("review overdue since 2027-11-01 (owner: Synthetic team)" in w for w in kb.warnings)
+    assert not load_knowledge_base(kb_copy, today=dt.date(2026, 11, 2)).warnings[1:]
+
+
+def test_missing_folder_is_a_clear_error(tmp_path: Path):
+    with pytest.raises(KnowledgeBaseError, match="not a knowledge-base folder"):
+        load_knowledge_base(tmp_path / "nope")
