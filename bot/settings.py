@@ -37,6 +37,8 @@ class Settings(BaseSettings):
     slack_app_token: str | None = Field(default=None, repr=False)
     slack_api_url: str | None = None
     port: int = Field(default=3000, ge=1, le=65535)
+    web_concurrency: int = Field(default=2, ge=1, le=64)
+    slack_api_timeout: float = Field(default=10.0, gt=0, le=120)
     database_url: str | None = None
     advisor_data_dir: Path = Field(default_factory=default_data_dir)
     advisor_kb_path: Path | None = None
