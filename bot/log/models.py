@@ -1,4 +1,4 @@
-"""The conversation log's tables. Times are naive UTC; user keys are HMACs, never raw ids.
+"""The conversation log's tables. Times are UTC; user keys are HMACs, never raw ids.
 
 Feedback carries its exchange id without a foreign-key constraint: feedback can reach the
 database before its exchange (the exchange may still sit in another process's spool), and
@@ -36,7 +36,7 @@ class Exchange(SQLModel, table=True):
     kb_version: str = Field(max_length=64)
     model_version: str = Field(max_length=64)
     latency_ms: float
-    event_id: str | None = Field(default=None, unique=True, max_length=128)
+    event_id: str | None = Field(default=None, unique=True, index=True, max_length=128)
 
 
 class Feedback(SQLModel, table=True):

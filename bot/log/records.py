@@ -1,0 +1,80 @@
+"""What callers hand to the log, and the figures it gives back."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from bot.answer import Answer
+from bot.log.pseudonym import Pseudonymizer
+from bot.log.redaction import redact
+
+Surface = Literal["mention", "dm", "agent", "command", "cli"]
+SURFACES: tuple[str, ...] = ("mention", "dm", "agent", "command", "cli")
+MAX_QUESTION = 2000
+
+
+@dataclass(frozen=True)
+class ExchangeIn:
+    """One exchange as the answer path knows it; the log redacts and pseudonymizes it."""
+
+    surface: Surface
+    question: str  # raw text; the log redacts it before anything is stored or spooled
+    answer: Answer
+    latency_ms: float
+    user_id: str | None = None  # raw Slack user id; only its HMAC is stored
+    team_id: str | None = None
+    channel_type: str | None = None  # "channel", "group", "im", "mpim"
+    thread_ts: str | None = None
+    event_id: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.surface not in SURFACES:
+            raise ValueError(f"surface must be one of {', '.join(SURFACES)}: {self.surface!r}")
+
+
+@dataclass(frozen=True)
+class Stats:
+    """A period's figures, as the weekly summary and `advisor report` show them."""
+
+    since: dt.datetime
+    questions: int
+    top_topics: list[tuple[str, int]]
+    abstention_rate: float
+    ambiguous_rate: float
+    helpful: int
+    not_helpful: int
+
+    @property
+    def not_helpful_rate(self) -> float:
+        """Share of rated exchanges rated not helpful (0 when nothing was rated)."""
+        rated = self.helpful + self.not_helpful
+        return self.not_helpful / rated if rated else 0.0
+
+
+def exchange_row(
+    exchange: ExchangeIn, exchange_id: str, at: dt.datetime, pseudo: Pseudonymizer
+) -> dict[str, Any]:
+    """The stored row: question redacted, user id replaced by its key."""
+    answer = exchange.answer
+    return {
+        "id": exchange_id,
+        "created_at": at,
+        "surface": exchange.surface,
+        "team_id": exchange.team_id,
+        "channel_type": exchange.channel_type,
+        "thread_ts": exchange.thread_ts,
+        "user_key": pseudo.key(exchange.user_id),
+        "question": redact(exchange.question)[:MAX_QUESTION],
+        "topic": answer.topic.id if answer.topic else None,
+        "confidence": float(answer.confidence),
+        "abstained": answer.abstained,
+        "ambiguous": bool(answer.ambiguous),
+        "out_of_scope": bool(answer.out_of_scope),
+        "entry_ids": ",".join(r.entry.id for r in answer.recommendations),
+        "kb_version": answer.kb_version[:64],
+        "model_version": answer.model_version[:64],
+        "latency_ms": float(exchange.latency_ms),
+        "event_id": exchange.event_id,
+    }
