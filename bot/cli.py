@@ -260,6 +260,11 @@ def evaluate(
 
 
 # Sub-apps of other areas register here.
+from bot.log import cli as log_cli  # noqa: E402 (Typer only; SQLAlchemy loads lazily)
+
+app.add_typer(log_cli.log_app, name="log")
+app.add_typer(log_cli.db_app, name="db")
+app.command("report")(log_cli.report)
 
 
 def main() -> None:

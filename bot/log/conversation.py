@@ -88,10 +88,11 @@ class ConversationLog:
 
     # -- life cycle -------------------------------------------------------------------------
 
-    def start(self) -> None:
-        """Upgrade SQLite's schema (PostgreSQL: check it), then start the background writer."""
-        if self._started:
-            return
+    def prepare(self) -> None:
+        """Upgrade SQLite's schema, or check PostgreSQL's (LogError: run `advisor db upgrade`).
+
+        A database that is down is not an error here: records go to the spool meanwhile.
+        """
         try:
             if is_sqlite(self.engine):
                 upgrade(self.engine)
@@ -103,6 +104,12 @@ class ConversationLog:
             if not is_outage(error):
                 raise
             self._mark_down(error)
+
+    def start(self) -> None:
+        """Prepare the schema, then start the background writer (which also purges and replays)."""
+        if self._started:
+            return
+        self.prepare()
         self._started = True
         self._writer.start()
         atexit.register(self.close)
@@ -115,8 +122,8 @@ class ConversationLog:
             self._closed = True
         atexit.unregister(self.close)
         self._writer.stop()
-        if self._spool_pending and self._db_up():
-            self.replay()
+        if self._started and self._spool_pending and self._db_up():
+            self._try_replay()
         self.engine.dispose()
 
     def flush(self, timeout: float | None = 30.0) -> bool:

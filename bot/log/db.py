@@ -15,13 +15,15 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event, exc
 from sqlalchemy.engine import make_url
 
+from knowledge.errors import AdvisorError
+
 log = logging.getLogger(__name__)
 
 SQLITE_FILE = "advisor.db"
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
 
-class LogError(Exception):
+class LogError(AdvisorError):
     """The conversation log cannot do what was asked; the message says how to fix it."""
 
 

@@ -83,8 +83,10 @@ def _erasures(conn: Connection, by_kind: dict[str, list[dict[str, Any]]]) -> dic
 
 
 def claim(conn: Connection, key: str) -> bool:
-    stmt = _insert(conn, ProcessedEvent.__table__).on_conflict_do_nothing()
-    return conn.execute(stmt, {"key": key, "seen_at": utcnow()}).rowcount == 1
+    """Insert the key; True when this call inserted it (RETURNING: rowcount is unreliable)."""
+    table = ProcessedEvent.__table__
+    stmt = _insert(conn, table).on_conflict_do_nothing().returning(table.c.key)
+    return conn.execute(stmt, {"key": key, "seen_at": utcnow()}).first() is not None
 
 
 def checklist_done(conn: Connection, scope: str, checklist_id: str) -> frozenset[int]:

@@ -1,0 +1,206 @@
+"""`advisor db …`, `advisor log …` and `advisor report`: the conversation log for admins.
+
+SQLAlchemy and friends are imported inside the commands, so `advisor --help` stays fast.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Optional
+
+import typer
+from rich.console import Console
+
+if TYPE_CHECKING:
+    from bot.log import ConversationLog
+
+log_app = typer.Typer(help="Purge, forget, export and replay the conversation log.", no_args_is_help=True)
+db_app = typer.Typer(help="The conversation log's database schema.", no_args_is_help=True)
+
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+_DATE_FORMATS = ["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S"]
+
+
+class ExportFormat(StrEnum):
+    csv = "csv"
+    jsonl = "jsonl"
+
+
+def _fail(message: str) -> typer.Exit:
+    err.print(f"error: {message}", markup=False)
+    return typer.Exit(1)
+
+
+def _open_log() -> ConversationLog:
+    """The log for an admin command: schema ready, no background writer."""
+    from bot.log import ConversationLog, LogError
+    from bot.settings import SettingsError, load_settings
+
+    try:
+        log = ConversationLog.from_settings(load_settings())
+        log.prepare()
+    except (LogError, SettingsError) as error:
+        raise _fail(str(error)) from None
+    return log
+
+
+def _utc(value: dt.datetime | None) -> dt.datetime | None:
+    if value is None:
+        return None
+    return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+
+
+def parse_age(text: str) -> int:
+    """'90d', '12w' or '90' → days."""
+    match = re.fullmatch(r"\s*(\d+)\s*([dw]?)\s*", text.lower())
+    if not match:
+        raise typer.BadParameter(f"{text!r}: give an age such as 90d or 12w")
+    n, unit = int(match.group(1)), match.group(2)
+    return n * 7 if unit == "w" else n
+
+
+@db_app.command("upgrade")
+def db_upgrade(
+    revision: Annotated[str, typer.Option(help="Target Alembic revision.")] = "head",
+) -> None:
+    """Apply the conversation log's schema migrations (run on each deploy for PostgreSQL)."""
+    from bot.log.db import current_revision, make_engine, normalize_url, safe_url, upgrade
+    from bot.settings import SettingsError, load_settings
+
+    try:
+        settings = load_settings()
+    except SettingsError as error:
+        raise _fail(str(error)) from None
+    engine = make_engine(normalize_url(settings.database_url, settings.advisor_data_dir))
+    try:
+        upgrade(engine, revision)
+        out.print(f"{safe_url(engine)}: schema at {current_revision(engine)}")
+    except Exception as error:
+        raise _fail(f"could not upgrade {safe_url(engine)}: {type(error).__name__}") from error
+    finally:
+        engine.dispose()
+
+
+@log_app.command("purge")
+def purge(
+    older_than: Annotated[str, typer.Option("--older-than", help="Age such as 90d or 12w.")],
+) -> None:
+    """Delete exchanges, feedback and checklist progress older than the given age."""
+    days = parse_age(older_than)
+    log = _open_log()
+    try:
+        n = _run(lambda: log.purge(older_than_days=days))
+    finally:
+        log.close()
+    out.print(f"purged {n} exchanges older than {days} days")
+
+
+@log_app.command("forget")
+def forget(
+    user: Annotated[str, typer.Option("--user", help="Slack user id, e.g. U012AB3CD.")],
+) -> None:
+    """Erase everything of one user (found by their pseudonymous key)."""
+    log = _open_log()
+    try:
+        n = _run(lambda: log.forget_user(user.strip()))
+    finally:
+        log.close()
+    out.print(f"removed {n} records of that user")
+
+
+@log_app.command("export")
+def export(
+    fmt: Annotated[ExportFormat, typer.Option("--format", help="csv or jsonl.")] = ExportFormat.csv,
+    since: Annotated[
+        Optional[dt.datetime],  # noqa: UP045 - Typer needs Optional here
+        typer.Option(help="Only exchanges on or after this date (UTC).", formats=_DATE_FORMATS),
+    ] = None,
+    output: Annotated[
+        Optional[Path],  # noqa: UP045
+        typer.Option("--output", "-o", help="File to write (default: standard output)."),
+    ] = None,
+) -> None:
+    """Export exchanges (redacted, pseudonymous) with their feedback."""
+    from bot.log import export as exporter
+
+    log = _open_log()
+    try:
+        with log.engine.connect() as conn:
+            if output is None:
+                n = exporter.write(conn, sys.stdout, fmt=fmt.value, since=_utc(since))
+            else:
+                with output.open("w", encoding="utf-8", newline="") as f:
+                    n = exporter.write(conn, f, fmt=fmt.value, since=_utc(since))
+    except Exception as error:
+        _reraise_outage(log, error)
+    finally:
+        log.close()
+    err.print(f"exported {n} exchanges")
+
+
+@log_app.command("replay")
+def replay() -> None:
+    """Write records spooled while the database was unreachable (each exactly once)."""
+    log = _open_log()
+    try:
+        n = _run(log.replay)
+        left = log.spool.pending()
+    finally:
+        log.close()
+    out.print(f"replayed {n} records" + ("; some spool files are busy, run again" if left else ""))
+
+
+def report(
+    weeks: Annotated[int, typer.Option(min=1, help="How many weeks back the period starts.")] = 12,
+    html: Annotated[
+        Optional[Path],  # noqa: UP045
+        typer.Option("--html", help="Also write a self-contained HTML page with charts here."),
+    ] = None,
+) -> None:
+    """This period's figures, and the most common unanswered questions grouped by similarity.
+
+    Exchanges per week, topic mix, abstention, ambiguous and not-helpful rates.
+    """
+    from bot.log.console import render_report
+    from bot.log.reports import build_report
+    from bot.log.store import utcnow
+
+    until = utcnow()
+    since = until - dt.timedelta(weeks=weeks)
+    log = _open_log()
+    try:
+        with log.engine.connect() as conn:
+            data = build_report(conn, since=since, until=until)
+    except Exception as error:
+        _reraise_outage(log, error)
+    finally:
+        log.close()
+    out.print(render_report(data))
+    if html is not None:
+        from bot.log.html import render_html
+
+        html.write_text(render_html(data), encoding="utf-8")
+        out.print(f"wrote {html}")
+
+
+def _run(fn):  # type: ignore[no-untyped-def]
+    from bot.log import LogError
+
+    try:
+        return fn()
+    except LogError as error:
+        raise _fail(str(error)) from None
+
+
+def _reraise_outage(log: ConversationLog, error: Exception) -> None:
+    from bot.log.db import is_outage, safe_url
+
+    if is_outage(error):
+        raise _fail(f"the conversation log database at {safe_url(log.engine)} is unreachable") from None
+    raise error
