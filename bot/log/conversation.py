@@ -175,7 +175,7 @@ class ConversationLog:
         with self._lock:
             if key in self._claimed:
                 return False
-        result = self._direct(lambda conn: store.claim(conn, key))
+        result = self._direct(lambda conn: store.claim(conn, key), write=True)
         with self._lock:
             if result is None:
                 if key in self._claimed:

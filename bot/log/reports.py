@@ -49,7 +49,7 @@ def stats(conn: Connection, *, since: dt.datetime, until: dt.datetime | None = N
         .where(*window, ex.c.topic.is_not(None))
         .group_by(ex.c.topic)
         .order_by(func.count().desc(), ex.c.topic)
-    ).tuples()
+    )
     votes = dict(
         conn.execute(
             select(fb.c.kind, func.count())
@@ -73,7 +73,7 @@ def build_report(conn: Connection, *, since: dt.datetime, until: dt.datetime, ma
     """The figures of one period, read in one connection."""
     ex = Exchange.__table__
     window = (ex.c.created_at >= since, ex.c.created_at < until)
-    rows = conn.execute(select(ex.c.created_at, ex.c.confidence).where(*window)).tuples().all()
+    rows = conn.execute(select(ex.c.created_at, ex.c.confidence).where(*window)).all()
     weeks: dict[dt.date, int] = {}
     monday = (since - dt.timedelta(days=since.weekday())).date()
     while monday < until.date() + dt.timedelta(days=1):
@@ -86,7 +86,7 @@ def build_report(conn: Connection, *, since: dt.datetime, until: dt.datetime, ma
         histogram[min(CONFIDENCE_BINS - 1, max(0, int(confidence * CONFIDENCE_BINS)))] += 1
     surfaces = conn.execute(
         select(ex.c.surface, func.count()).where(*window).group_by(ex.c.surface).order_by(func.count().desc())
-    ).tuples()
+    )
     unanswered = (
         conn.execute(
             select(ex.c.question).where(*window, ex.c.abstained).order_by(ex.c.created_at.desc()).limit(2000)

@@ -79,7 +79,7 @@ def _erasures(conn: Connection, by_kind: dict[str, list[dict[str, Any]]]) -> dic
         return {}
     table = Erasure.__table__
     found = conn.execute(select(table.c.user_key, table.c.erased_at).where(table.c.user_key.in_(keys)))
-    return dict(found.tuples().all())
+    return dict(found.all())
 
 
 def claim(conn: Connection, key: str) -> bool:
@@ -105,7 +105,7 @@ def open_checklists(conn: Connection, scope: str) -> list[tuple[str, int]]:
         .group_by(t.c.checklist_id)
         .order_by(func.max(t.c.updated_at).desc())
     )
-    return [(cid, int(n)) for cid, n in rows.tuples()]
+    return [(cid, int(n)) for cid, n in rows]
 
 
 def recent_questions(conn: Connection, user_key: str, limit: int) -> list[str]:
