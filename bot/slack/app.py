@@ -1,0 +1,55 @@
+"""The Bolt app factory: settings, advisor and log in; an `App` with every listener out."""
+
+from __future__ import annotations
+
+import logging
+from concurrent.futures import Executor, ThreadPoolExecutor
+from typing import TYPE_CHECKING, Any
+
+from slack_bolt import App
+from slack_sdk import WebClient
+
+from bot.slack.listeners import register_listeners
+from bot.slack.services import Services, attach
+from bot.slack.web import make_client
+
+if TYPE_CHECKING:
+    from bot.advisor import Advisor
+    from bot.log import ConversationLog
+    from bot.settings import Settings
+
+LISTENER_THREADS = 16
+logger = logging.getLogger("bot.slack")
+
+__all__ = ["build_app", "register_listeners"]
+
+
+def build_app(settings: Settings, advisor: Advisor, log: ConversationLog, *,
+              client: WebClient | None = None, listener_executor: Executor | None = None,
+              socket_mode: bool = False) -> App:
+    """A Bolt `App` answering from `advisor` and recording in `log`.
+
+    Calls `auth.test` once (Bolt's start-up check); request signatures are verified in
+    HTTP mode (Socket Mode needs no signing secret).
+    """
+    settings.require("slack_bot_token", *(() if socket_mode else ("slack_signing_secret",)))
+    app = App(
+        token=settings.slack_bot_token,
+        signing_secret=settings.slack_signing_secret or "",
+        client=client or make_client(settings),
+        name="transformation-advisor",
+        logger=logger,
+        listener_executor=listener_executor
+        or ThreadPoolExecutor(LISTENER_THREADS, thread_name_prefix="listener"),
+        process_before_response=False,
+    )
+    app.use(attach(Services(settings, advisor, log)))
+    app.error(_on_error)
+    register_listeners(app)
+    return app
+
+
+def _on_error(error: Exception, body: dict[str, Any], logger: logging.Logger) -> None:
+    """Last resort for an exception a listener let through: log it with its trace."""
+    kind = body.get("type") or body.get("command") or "request"
+    logger.error("unhandled error while handling %s", kind, exc_info=error)

@@ -1,0 +1,53 @@
+"""`advisor serve`: run the Slack bot over HTTP (gunicorn) or Socket Mode."""
+
+from __future__ import annotations
+
+import logging
+from typing import Annotated
+
+import typer
+
+LOG_FORMAT = "%(asctime)s %(process)d %(levelname)s %(name)s: %(message)s"
+
+
+def serve(
+    socket: Annotated[bool, typer.Option(
+        "--socket", help="Socket Mode: connect out to Slack, no public URL needed.")] = False,
+    port: Annotated[int | None, typer.Option(help="HTTP port (default: $PORT, else 3000).")] = None,
+    workers: Annotated[int | None, typer.Option(
+        help="HTTP worker processes (default: $WEB_CONCURRENCY, else 2).")] = None,
+    host: Annotated[str, typer.Option(help="Interface to listen on (HTTP mode).")] = "0.0.0.0",
+) -> None:
+    """Run the Slack bot: HTTP mode (POST /slack/events, GET /healthz) or --socket."""
+    from bot.settings import SettingsError, load_settings
+    from knowledge.errors import AdvisorError
+
+    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
+    try:
+        settings = load_settings()
+        settings.require("slack_bot_token",
+                         "slack_app_token" if socket else "slack_signing_secret")
+    except SettingsError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    try:
+        from bot.advisor import Advisor
+
+        advisor = Advisor.load(settings.advisor_kb_path)
+    except AdvisorError as exc:
+        typer.echo(f"error: {str(exc).splitlines()[0]} (run `advisor kb check` for all)",
+                   err=True)
+        raise typer.Exit(2) from None
+    if socket:
+        from bot.slack.runner import run_socket_mode
+
+        run_socket_mode(settings, advisor)
+        return
+    from bot.slack.runner import http_server
+
+    http_server(settings, advisor, port=port or settings.port,
+                workers=workers or settings.web_concurrency, host=host).run()
+
+
+if __name__ == "__main__":
+    typer.run(serve)

@@ -1,0 +1,33 @@
+"""What listeners need besides Slack: the settings, the advisor and the conversation log.
+
+Attached to every request's context by one middleware, so a listener asks for it by
+name (`services`) like any other Bolt argument, and tests pass their own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from bot.advisor import Advisor
+    from bot.log import ConversationLog
+    from bot.settings import Settings
+
+
+@dataclass(frozen=True)
+class Services:
+    settings: Settings
+    advisor: Advisor
+    log: ConversationLog
+
+
+def attach(services: Services) -> Callable[..., Any]:
+    """A global Bolt middleware putting `services` on every request's context."""
+
+    def attach_services(context: dict[str, Any], next: Callable[[], Any]) -> Any:
+        context["services"] = services
+        return next()
+
+    return attach_services

@@ -1,0 +1,37 @@
+"""Compact JSON carried in button values (≤ 2000 characters), and action ids."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from bot.slack.limits import VALUE
+
+FEEDBACK_HELPFUL = "feedback_helpful"
+FEEDBACK_NOT_HELPFUL = "feedback_not_helpful"
+SHOW_CHECKLIST = "show_checklist"
+SHARE_ANSWER = "share_answer"
+CHOOSE_TOPIC = "choose_topic"  # suffixed _0, _1, … (action ids are unique within a block)
+CHECKLIST_ITEM = "checklist_item"
+POST_CHECKLIST = "post_checklist"
+OPEN_CHECKLIST = "open_checklist"  # suffixed like CHOOSE_TOPIC
+HOME_TOPIC = "home_topic"  # suffixed like CHOOSE_TOPIC
+
+
+def pack(**fields: Any) -> str:
+    """JSON for a button value; a long question `q` is shortened to fit the limit."""
+    data = {k: v for k, v in fields.items() if v is not None}
+    text = json.dumps(data, separators=(",", ":"), ensure_ascii=False)
+    while len(text) > VALUE and data.get("q"):
+        data["q"] = data["q"][: max(len(data["q"]) - (len(text) - VALUE) - 8, 0)]
+        text = json.dumps(data, separators=(",", ":"), ensure_ascii=False)
+    return text
+
+
+def unpack(value: str | None) -> dict[str, Any]:
+    """The fields of a button value; empty for anything that isn't ours."""
+    try:
+        data = json.loads(value or "")
+    except ValueError:
+        return {}
+    return data if isinstance(data, dict) else {}

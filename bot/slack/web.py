@@ -1,0 +1,60 @@
+"""The Web API client, and calls that log a failure with its cause instead of raising."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any, TypeVar
+from urllib.error import URLError
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.builtin_handlers import (
+    ConnectionErrorRetryHandler,
+    RateLimitErrorRetryHandler,
+)
+
+from bot.settings import Settings
+
+T = TypeVar("T")
+RATE_LIMIT_RETRIES = 3
+SLACK_API = "https://slack.com/api/"
+
+
+def make_client(settings: Settings) -> WebClient:
+    """A WebClient that honours `Retry-After` on 429 and retries failed connections.
+
+    Timeouts are not retried: Slack may already have posted the message.
+    """
+    return WebClient(
+        token=settings.slack_bot_token,
+        base_url=settings.slack_api_url or SLACK_API,
+        timeout=settings.slack_api_timeout,
+        retry_handlers=[
+            ConnectionErrorRetryHandler(max_retry_count=1),
+            RateLimitErrorRetryHandler(max_retry_count=RATE_LIMIT_RETRIES),
+        ],
+    )
+
+
+def slack_call(logger: logging.Logger, what: str, call: Callable[..., T], /, *,
+               quiet: bool = False, **kwargs: Any) -> T | None:
+    """Run one Web API (or response_url) call; on failure log the cause and return None.
+
+    `quiet` logs at debug level, for cosmetic calls such as a "thinking" status.
+    """
+    log = logger.debug if quiet else logger.warning
+    try:
+        result = call(**kwargs)
+    except SlackApiError as exc:
+        error = exc.response.get("error") if exc.response is not None else None
+        status = exc.response.status_code if exc.response is not None else "?"
+        log("Slack %s failed: %s (HTTP %s)", what, error or "unknown error", status)
+    except (URLError, TimeoutError, ConnectionError, OSError) as exc:
+        log("Slack %s failed: %s: %s", what, type(exc).__name__, exc)
+    else:
+        status = getattr(result, "status_code", 200)
+        if not isinstance(status, int) or status < 400:
+            return result
+        log("Slack %s failed: HTTP %s %s", what, status, str(getattr(result, "body", ""))[:200])
+    return None

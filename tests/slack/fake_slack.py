@@ -1,0 +1,180 @@
+"""A fake Slack Web API on 127.0.0.1, for tests and the benchmark.
+
+Records every call (method, arguments, time received) and answers like Slack does:
+`auth.test` with the bot's ids, `chat.postMessage` with a new ts, `response_url` posts
+with "ok". Tests can queue failures (HTTP status, Slack error, delay) per method.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+BOT_USER_ID = "UBOT0001"
+BOT_ID = "BBOT0001"
+TEAM_ID = "T0000001"
+
+
+@dataclass
+class Call:
+    method: str  # Web API method, or "response_url"
+    args: dict[str, Any]
+    at: float  # time.monotonic() when received
+    path: str = ""
+
+
+@dataclass
+class Failure:
+    status: int = 200
+    error: str | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+    delay: float = 0.0
+
+
+class FakeSlack:
+    """Start with `.start()`; `base_url` goes into SLACK_API_URL; `.stop()` when done."""
+
+    def __init__(self, *, record: bool = True, on_call: Callable[[Call], None] | None = None):
+        self.calls: list[Call] = []
+        self.failures: dict[str, list[Failure]] = {}
+        self.replies: dict[str, list[dict[str, Any]]] = {}  # thread_ts -> messages
+        self.record = record
+        self.on_call = on_call
+        self.ws_url = ""
+        self._ts = itertools.count(1)
+        self._cond = threading.Condition()
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    @property
+    def port(self) -> int:
+        return self._server.server_address[1]
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/api/"
+
+    def response_url(self, name: str = "r") -> str:
+        return f"http://127.0.0.1:{self.port}/respond/{name}"
+
+    def start(self) -> FakeSlack:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def reset(self) -> None:
+        with self._cond:
+            self.calls.clear()
+            self.failures.clear()
+            self.replies.clear()
+
+    def fail(self, method: str, *failures: Failure) -> None:
+        """The next calls of `method` get these answers, in order."""
+        with self._cond:
+            self.failures.setdefault(method, []).extend(failures)
+
+    def calls_of(self, method: str) -> list[Call]:
+        with self._cond:
+            return [c for c in self.calls if c.method == method]
+
+    def wait_for(self, method: str, count: int = 1, *, timeout: float = 15.0,
+                 where: Callable[[Call], bool] | None = None) -> list[Call]:
+        """Block until `count` matching calls arrived; raise AssertionError otherwise."""
+        def found() -> list[Call]:
+            return [c for c in self.calls
+                    if c.method == method and (where is None or where(c))]
+        with self._cond:
+            if not self._cond.wait_for(lambda: len(found()) >= count, timeout=timeout):
+                raise AssertionError(f"expected {count} {method} call(s), got {len(found())}: "
+                                     f"{[c.method for c in self.calls]}")
+            return found()
+
+    # -- HTTP -------------------------------------------------------------------------------
+
+    def _answer(self, call: Call) -> tuple[int, dict[str, str], dict[str, Any] | str]:
+        with self._cond:
+            queue = self.failures.get(call.method)
+            failure = queue.pop(0) if queue else None
+        if failure:
+            if failure.delay:
+                time.sleep(failure.delay)
+            if failure.status != 200 or failure.error:
+                return failure.status, failure.headers, {"ok": False,
+                                                         "error": failure.error or "failed"}
+        if call.method == "response_url":
+            return 200, {}, "ok"
+        body: dict[str, Any] = {"ok": True}
+        if call.method == "auth.test":
+            body |= {"user_id": BOT_USER_ID, "bot_id": BOT_ID, "team_id": TEAM_ID,
+                     "user": "advisor", "team": "Test Gov", "url": "https://test.slack.com/"}
+        elif call.method in ("chat.postMessage", "chat.update", "chat.postEphemeral"):
+            body |= {"channel": call.args.get("channel"), "ts": f"{9000000000 + next(self._ts)}.000100",
+                     "message": {"text": call.args.get("text", "")}}
+        elif call.method == "conversations.replies":
+            body |= {"messages": self.replies.get(str(call.args.get("ts")), []),
+                     "has_more": False}
+        elif call.method == "apps.connections.open":
+            body |= {"url": self.ws_url}
+        elif call.method in ("views.publish", "views.open"):
+            body |= {"view": {"id": "V1", **(call.args.get("view") or {})}}
+        return 200, {}, body
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+            def _handle(self) -> None:
+                url = urlsplit(self.path)
+                length = int(self.headers.get("Content-Length") or 0)
+                raw = self.rfile.read(length) if length else b""
+                args: dict[str, Any] = dict(parse_qsl(url.query))
+                kind = self.headers.get("Content-Type", "")
+                if raw and "json" in kind:
+                    args |= json.loads(raw)
+                elif raw:
+                    args |= dict(parse_qsl(raw.decode()))
+                for key in ("blocks", "view", "prompts"):
+                    if isinstance(args.get(key), str):
+                        args[key] = json.loads(args[key])
+                if url.path.startswith("/respond/"):
+                    method = "response_url"
+                else:
+                    method = url.path.removeprefix("/api/")
+                call = Call(method, args, time.monotonic(), url.path)
+                status, headers, body = fake._answer(call)
+                if fake.record:
+                    with fake._cond:
+                        fake.calls.append(call)
+                        fake._cond.notify_all()
+                if fake.on_call:
+                    fake.on_call(call)
+                data = body.encode() if isinstance(body, str) else json.dumps(body).encode()
+                self.send_response(status)
+                ctype = "text/plain" if isinstance(body, str) else "application/json"
+                self.send_header("Content-Type", ctype)
+                self.send_header("Content-Length", str(len(data)))
+                for k, v in headers.items():
+                    self.send_header(k, v)
+                self.end_headers()
+                self.wfile.write(data)
+
+            do_POST = _handle
+            do_GET = _handle
+
+        return Handler

@@ -1,0 +1,98 @@
+"""Slack request bodies as Slack sends them, and signatures as Slack computes them."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import time
+from typing import Any
+from urllib.parse import urlencode
+
+from slack_sdk.signature import SignatureVerifier
+
+from tests.slack.fake_slack import BOT_USER_ID, TEAM_ID
+
+SECRET = "test-signing-secret"
+_ids = itertools.count(1)
+
+
+def signed_headers(body: str, *, secret: str = SECRET, timestamp: int | None = None,
+                   content_type: str = "application/json") -> dict[str, str]:
+    ts = str(int(time.time()) if timestamp is None else timestamp)
+    signature = SignatureVerifier(secret).generate_signature(timestamp=ts, body=body)
+    return {"X-Slack-Request-Timestamp": ts, "X-Slack-Signature": signature,
+            "Content-Type": content_type}
+
+
+def new_ts() -> str:
+    return f"{int(time.time())}.{next(_ids):06d}"
+
+
+def event_body(event: dict[str, Any], *, event_id: str | None = None) -> str:
+    return json.dumps({
+        "token": "legacy", "team_id": TEAM_ID, "api_app_id": "A0000001",
+        "type": "event_callback", "event_id": event_id or f"Ev{next(_ids):08d}",
+        "event_time": int(time.time()), "event": event,
+        "authorizations": [{"team_id": TEAM_ID, "user_id": BOT_USER_ID, "is_bot": True}],
+    })
+
+
+def mention(text: str, *, user: str = "U0000USER", channel: str = "C0000CHAN",
+            ts: str | None = None, thread_ts: str | None = None) -> dict[str, Any]:
+    event = {"type": "app_mention", "user": user, "text": f"<@{BOT_USER_ID}> {text}",
+             "ts": ts or new_ts(), "channel": channel, "event_ts": ts}
+    if thread_ts:
+        event["thread_ts"] = thread_ts
+    return event
+
+
+def message(text: str, *, user: str = "U0000USER", channel: str = "C0000CHAN",
+            channel_type: str = "channel", ts: str | None = None,
+            thread_ts: str | None = None, **extra: Any) -> dict[str, Any]:
+    event = {"type": "message", "user": user, "text": text, "ts": ts or new_ts(),
+             "channel": channel, "channel_type": channel_type, **extra}
+    if thread_ts:
+        event["thread_ts"] = thread_ts
+    return event
+
+
+def command_body(text: str, *, response_url: str, user: str = "U0000USER",
+                 channel: str = "C0000CHAN") -> str:
+    return urlencode({
+        "token": "legacy", "team_id": TEAM_ID, "team_domain": "test", "channel_id": channel,
+        "channel_name": "general", "user_id": user, "user_name": "someone",
+        "command": "/advisor", "text": text, "api_app_id": "A0000001",
+        "response_url": response_url, "trigger_id": "1.2.3",
+    })
+
+
+def action_payload(action: dict[str, Any], *, response_url: str, user: str = "U0000USER",
+                   channel: str = "C0000CHAN", ephemeral: bool = False,
+                   message_ts: str = "1700000000.000100") -> dict[str, Any]:
+    payload: dict[str, Any] = {
+        "type": "block_actions", "user": {"id": user, "team_id": TEAM_ID},
+        "api_app_id": "A0000001", "token": "legacy", "trigger_id": "1.2.3",
+        "team": {"id": TEAM_ID}, "channel": {"id": channel, "name": "general"},
+        "container": {"type": "message", "message_ts": message_ts, "channel_id": channel,
+                      "is_ephemeral": ephemeral},
+        "response_url": response_url, "actions": [{"type": "button", **action}],
+    }
+    if not ephemeral:
+        payload["message"] = {"type": "message", "ts": message_ts, "text": "", "blocks": []}
+    return payload
+
+
+def action_body(payload: dict[str, Any]) -> str:
+    return urlencode({"payload": json.dumps(payload)})
+
+
+def find_action(blocks: list[dict[str, Any]], action_id_prefix: str) -> dict[str, Any]:
+    """The first button or checkbox whose action_id starts with the prefix, with its block_id."""
+    for block in blocks:
+        elements = list(block.get("elements", []))
+        if "accessory" in block:
+            elements.append(block["accessory"])
+        for el in elements:
+            if str(el.get("action_id", "")).startswith(action_id_prefix):
+                return {**el, "block_id": block.get("block_id", "")}
+    raise AssertionError(f"no {action_id_prefix} in blocks")
