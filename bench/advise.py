@@ -1,0 +1,152 @@
+"""Benchmark the advisor's core: answer latency, batch throughput, training, memory, cold start.
+
+Run: python bench/advise.py [--quick]
+Prints one block per knowledge base (shipped, synthetic 1,000 and 10,000 entries).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+DEV_SET = ROOT / "tests" / "data" / "dev_set.yaml"
+
+
+def _questions(kb_path: Path | None, n: int, seed: int = 1) -> list[str]:
+    """Realistic questions: the dev set for the shipped base, shuffled situations otherwise."""
+    import yaml
+
+    from knowledge import load_knowledge_base
+
+    rng = random.Random(seed)
+    if kb_path is None:
+        pool = [item["text"] for item in yaml.safe_load(DEV_SET.read_text())]
+    else:
+        kb = load_knowledge_base(kb_path)
+        pool = []
+        for e in kb.entries[:2000]:
+            words = " ".join(e.situations[:2]).split()
+            rng.shuffle(words)
+            pool.append(" ".join(words))
+        pool += list(kb.out_of_scope)
+    return [rng.choice(pool) for _ in range(n)]
+
+
+def measure_in_process(kb_path: str | None, n: int) -> dict[str, float]:
+    """Train, then time `n` single answers; runs in a child so peak memory is its own."""
+    from bot.advisor import Advisor
+    from knowledge import load_knowledge_base
+
+    path = Path(kb_path) if kb_path else None
+    t0 = time.perf_counter()
+    kb = load_knowledge_base(path)
+    t1 = time.perf_counter()
+    advisor = Advisor.from_knowledge_base(kb)
+    t2 = time.perf_counter()
+    questions = _questions(path, n)
+    for q in questions[:50]:
+        advisor.answer(q)
+    times = []
+    for q in questions:
+        s = time.perf_counter_ns()
+        advisor.answer(q)
+        times.append((time.perf_counter_ns() - s) / 1e6)
+    times.sort()
+    return {
+        "entries": len(kb.entries),
+        "situations": sum(len(e.situations) for e in kb.entries),
+        "load_s": t1 - t0,
+        "train_s": t2 - t1,
+        "p50_ms": statistics.median(times),
+        "p99_ms": times[int(len(times) * 0.99) - 1],
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
+
+
+def _child(kb_path: Path | None, n: int) -> dict[str, float]:
+    code = ("import json,sys; sys.path.insert(0, %r); from bench.advise import measure_in_process;"
+            "print(json.dumps(measure_in_process(%r, %d)))" % (str(ROOT), str(kb_path) if kb_path else None, n))
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def _advisor_cmd() -> list[str]:
+    return [sys.executable, "-c", "from bot.cli import main; main()"]
+
+
+def batch_throughput(kb_path: Path | None, n: int, env: dict[str, str]) -> dict[str, float]:
+    """Pipe `n` questions through `advisor ask --json`; questions/s with and without start-up."""
+    questions = _questions(kb_path, n, seed=2)
+    data = ("\n".join(questions) + "\n").encode()
+    kb_args = ["--kb", str(kb_path)] if kb_path else []
+    empty = subprocess.run([*_advisor_cmd(), "ask", "--json", *kb_args], input=b"",
+                           capture_output=True, env=env, check=True)
+    assert empty.stdout == b""
+    t0 = time.perf_counter()
+    subprocess.run([*_advisor_cmd(), "ask", "--json", *kb_args], input=b"", env=env, check=True,
+                   capture_output=True)
+    startup = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    out = subprocess.run([*_advisor_cmd(), "ask", "--json", *kb_args], input=data,
+                         capture_output=True, env=env, check=True)
+    total = time.perf_counter() - t0
+    lines = out.stdout.count(b"\n")
+    assert lines == n, f"expected {n} answers, got {lines}"
+    return {"questions": n, "total_s": total, "startup_s": startup,
+            "per_s_total": n / total, "per_s_steady": n / max(total - startup, 1e-9)}
+
+
+def cold_start(env: dict[str, str], runs: int = 5) -> dict[str, float]:
+    """Wall time of `advisor ask TEXT` from process start to exit, as a user runs it."""
+    times = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "bot", "ask", "staff fear the new case system"],
+                       capture_output=True, env=env, check=True)
+        times.append(time.perf_counter() - t0)
+    return {"median_s": statistics.median(times), "min_s": min(times), "max_s": max(times)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="Skip the 10,000-entry base.")
+    parser.add_argument("--answers", type=int, default=3000)
+    parser.add_argument("--batch", type=int, default=100_000)
+    args = parser.parse_args()
+    from knowledge.synthetic import write_synthetic_kb
+
+    tmp = Path(tempfile.mkdtemp(prefix="advisor-bench-"))
+    env = {**os.environ, "ADVISOR_DATA_DIR": str(tmp / "data"), "PYTHONPATH": str(ROOT)}
+    bases: list[tuple[str, Path | None]] = [("shipped", None)]
+    sizes = [1000] if args.quick else [1000, 10_000]
+    for size in sizes:
+        bases.append((f"synthetic {size:,}", write_synthetic_kb(tmp / f"kb{size}", entries=size)))
+    print(f"python {sys.version.split()[0]} · {os.cpu_count()} cores")
+    for name, path in bases:
+        r = _child(path, args.answers)
+        b = batch_throughput(path, args.batch, env)
+        print(f"\n== {name}: {r['entries']:,} entries, {r['situations']:,} situations")
+        print(f"  training           {r['train_s'] * 1000:8.0f} ms   (load YAML {r['load_s'] * 1000:.0f} ms)")
+        print(f"  one answer         p50 {r['p50_ms']:6.2f} ms   p99 {r['p99_ms']:6.2f} ms   (n={args.answers})")
+        print(f"  batch ask --json   {b['per_s_steady']:8,.0f} q/s steady   {b['per_s_total']:,.0f} q/s "
+              f"incl. start-up   ({b['questions']:,} lines, {b['total_s']:.1f} s)")
+        print(f"  peak memory        {r['peak_rss_mb']:8.0f} MB  (train + answer, one process)")
+    c = cold_start(env)
+    print(f"\n== cold start of `advisor ask TEXT` (shipped base): median {c['median_s']:.2f} s, "
+          f"min {c['min_s']:.2f} s, max {c['max_s']:.2f} s")
+
+
+if __name__ == "__main__":
+    main()
