@@ -122,6 +122,9 @@ class ConversationLog:
             self._closed = True
         atexit.unregister(self.close)
         self._writer.stop()
+        left = self._writer.drain()  # queued before start(), or the thread did not stop in time
+        if left:
+            self._process(left)
         if self._started and self._spool_pending and self._db_up():
             self._try_replay()
         self.engine.dispose()
@@ -159,7 +162,7 @@ class ConversationLog:
             "created_at": store.utcnow(),
             "user_key": self._pseudo.key(user_id),
             "kind": kind,
-            "value": value[:128] if value else None,
+            "value": value.replace("\x00", "")[:128] if value else None,
         }
         item = ("feedback", row)
         if self._closed:

@@ -66,7 +66,7 @@ def exchange_row(
         "channel_type": exchange.channel_type,
         "thread_ts": exchange.thread_ts,
         "user_key": pseudo.key(exchange.user_id),
-        "question": redact(exchange.question)[:MAX_QUESTION],
+        "question": redact(exchange.question.replace("\x00", ""))[:MAX_QUESTION],  # PG refuses NUL
         "topic": answer.topic.id if answer.topic else None,
         "confidence": float(answer.confidence),
         "abstained": answer.abstained,

@@ -69,6 +69,19 @@ class BatchWriter:
             self._queue.put(_STOP)
             self._thread.join(timeout)
 
+    def drain(self) -> list[Any]:
+        """Take everything still queued (for when the thread never ran or has stopped)."""
+        items = []
+        while True:
+            try:
+                item = self._queue.get_nowait()
+            except queue.Empty:
+                return items
+            if isinstance(item, _Flush):
+                item.done.set()
+            elif item is not _STOP:
+                items.append(item)
+
     def _run(self) -> None:
         stopping = False
         while not stopping:
