@@ -75,6 +75,9 @@ def http_server(settings: Settings, advisor: Advisor, *, port: int, workers: int
 
     from bot.log import ConversationLog
 
+    prepare = ConversationLog.from_settings(settings)  # migrate once, before the fork
+    prepare.start()
+    prepare.close()
     state: dict[str, Worker] = {}
 
     def worker_exit(server: Any, worker: Any) -> None:

@@ -40,18 +40,20 @@ def on_advisor(ack: Callable[..., Any], command: dict[str, Any], respond: Callab
     sub, rest = parse(command.get("text"))
     kb = services.advisor.kb
     if sub == "help":
-        ack(text="How to use Transformation Advisor", blocks=help_blocks(kb))
+        ack(text="How to use Transformation Advisor", blocks=help_blocks(kb),
+            response_type="ephemeral")
         return
     if sub == "topics":
-        ack(text="Topics I can advise on", blocks=topics_blocks(kb))
+        ack(text="Topics I can advise on", blocks=topics_blocks(kb), response_type="ephemeral")
         return
     if sub == "checklist" and not rest:
         ack(text="Which checklist? Give a topic or strategy id, e.g. "
-                 "`/advisor checklist communication`. `/advisor topics` lists them.")
+                 "`/advisor checklist communication`. `/advisor topics` lists them.",
+            response_type="ephemeral")
         return
     shown = escape(truncate(rest, 300))
     ack(text=f"Getting the checklist for _{shown}_…" if sub == "checklist"
-        else f"Thinking about: _{shown}_ …")
+        else f"Thinking about: _{shown}_ …", response_type="ephemeral")
 
     def sorry() -> Any:
         return slack_call(logger, "response_url", respond, text=SORRY)
