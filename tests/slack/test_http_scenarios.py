@@ -270,7 +270,7 @@ def test_checklist_ticks_are_saved_and_progress_shown_then_shared_with_the_team(
     assert "0 of 3 done" in shown.args["text"]
 
     def tick(blocks: list, item: int, url: str, **kw) -> None:
-        box = [b for b in blocks if b.get("block_id", "").endswith(f"|{item}")][0]
+        box = next(b for b in blocks if b.get("block_id", "").endswith(f"|{item}"))
         action = {"type": "checkboxes", "action_id": v.CHECKLIST_ITEM, "block_id":
                   box["block_id"], "selected_options": [{"value": "done"}]}
         body = action_body(action_payload(action, response_url=fake.response_url(url),
