@@ -266,6 +266,10 @@ app.add_typer(log_cli.log_app, name="log")
 app.add_typer(log_cli.db_app, name="db")
 app.command("report")(log_cli.report)
 
+from bot.slack import cli as slack_cli  # noqa: E402 (Typer only; Bolt loads inside serve)
+
+app.command("serve")(slack_cli.serve)
+
 
 def main() -> None:
     """Entry point of the `advisor` script: one clear line and exit 1 on a known error."""
