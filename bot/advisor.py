@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 from bot.answer import Answer, Recommendation, TopicScore
 from bot.cleaning import clean_question, has_words
-from classifiers.persist import load_model, save_model
+from classifiers.persist import ModelMismatchError, load_model, save_model
 from classifiers.ranker import EntryRanker
 from classifiers.topic import NONE_LABEL, Params, Prediction, TopicClassifier
 from knowledge import KnowledgeBase, load_knowledge_base
+
+log = logging.getLogger(__name__)
 
 TOP_ENTRIES = 3
 BATCH_CHUNK = 2000
@@ -48,13 +51,37 @@ class Advisor:
         return cls(kb, classifier, _fit_ranker(kb, classifier))
 
     @classmethod
-    def load(cls, kb_path: Path | str | None = None, *, model_path: Path | None = None) -> Advisor:
-        """Load the knowledge base, then a persisted model (refused on mismatch) or train."""
+    def load(
+        cls,
+        kb_path: Path | str | None = None,
+        *,
+        model_path: Path | None = None,
+        cache_dir: Path | None = None,
+    ) -> Advisor:
+        """Load the knowledge base, then a model: from `model_path` (refused on mismatch),
+        from `cache_dir` when a cached one matches this base and these libraries, or trained.
+        """
         kb = load_knowledge_base(kb_path)
-        if model_path is None:
+        expect = {"params": Params().as_dict()}
+        if model_path is not None:
+            classifier, _meta = load_model(model_path, kb_version=kb.version, expect=expect)
+            return cls(kb, classifier, _fit_ranker(kb, classifier))
+        if cache_dir is None:
             return cls.from_knowledge_base(kb)
-        classifier, _meta = load_model(model_path, kb_version=kb.version)
-        return cls(kb, classifier, _fit_ranker(kb, classifier))
+        cached = Path(cache_dir) / f"model-{kb.version}.pkl"
+        if cached.exists():
+            try:
+                classifier, _meta = load_model(cached, kb_version=kb.version, expect=expect)
+                return cls(kb, classifier, _fit_ranker(kb, classifier))
+            except ModelMismatchError:
+                log.info("cached model %s does not match; retraining", cached)
+        advisor = cls.from_knowledge_base(kb)
+        try:
+            cached.parent.mkdir(parents=True, exist_ok=True)
+            advisor.save(cached)
+        except OSError:
+            log.warning("could not cache the trained model in %s", cache_dir, exc_info=True)
+        return advisor
 
     def save(self, path: Path) -> None:
         """Persist the topic model with the metadata `load` checks."""

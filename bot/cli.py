@@ -32,8 +32,8 @@ model_app = typer.Typer(help="Train and persist the topic model.", no_args_is_he
 app.add_typer(kb_app, name="kb")
 app.add_typer(model_app, name="model")
 
-out = Console(highlight=False, soft_wrap=False)
-err = Console(stderr=True, highlight=False)
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 KbOption = Annotated[
     Optional[Path],  # noqa: UP045 - Typer needs Optional here
@@ -57,7 +57,7 @@ def _advisor(kb: Path | None) -> Advisor:
     from bot.advisor import Advisor
 
     settings = _settings()
-    return Advisor.load(kb or settings.advisor_kb_path)
+    return Advisor.load(kb or settings.advisor_kb_path, cache_dir=settings.advisor_data_dir / "models")
 
 
 def _conversation_log():

@@ -42,8 +42,13 @@ def save_model(path: Path, model: Any, *, kb_version: str, extra: dict[str, Any]
     tmp.replace(path)
 
 
-def load_model(path: Path, *, kb_version: str) -> tuple[Any, dict[str, Any]]:
-    """Load a model saved by `save_model`, refusing it when its metadata doesn't match."""
+def load_model(
+    path: Path, *, kb_version: str, expect: dict[str, Any] | None = None
+) -> tuple[Any, dict[str, Any]]:
+    """Load a model saved by `save_model`, refusing it when its metadata doesn't match.
+
+    `expect` adds metadata that must match too (for example the hyper-parameters).
+    """
     try:
         with path.open("rb") as fh:
             payload = pickle.load(fh)
@@ -56,7 +61,7 @@ def load_model(path: Path, *, kb_version: str) -> tuple[Any, dict[str, Any]]:
     if not isinstance(payload, dict) or "meta" not in payload:
         raise ModelMismatchError(f"{path}: not a model file written by the advisor")
     meta = payload["meta"]
-    expected = {"format": FORMAT, "kb_version": kb_version, **library_versions()}
+    expected = {"format": FORMAT, "kb_version": kb_version, **library_versions(), **(expect or {})}
     diffs = [f"{k} {meta.get(k)!r} (now {v!r})" for k, v in expected.items() if meta.get(k) != v]
     if diffs:
         raise ModelMismatchError(

@@ -16,8 +16,6 @@ from typing import Self
 import numpy as np
 from scipy import sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.linear_model import LogisticRegression
-from sklearn.pipeline import FeatureUnion
 from sklearn.preprocessing import normalize
 
 NONE_LABEL = "__none__"
@@ -67,73 +65,80 @@ class TopicClassifier:
 
     def __init__(self, params: Params | None = None):
         self.params = params or Params()
-        self._features: FeatureUnion | None = None
-        self._model: LogisticRegression | None = None
+        self._features: tuple[TfidfVectorizer, ...] = ()
+        self._coef: np.ndarray | None = None
+        self._intercept: np.ndarray | None = None
         self.classes_: tuple[str, ...] = ()
 
-    def _build_features(self) -> FeatureUnion:
+    def _build_features(self) -> tuple[TfidfVectorizer, ...]:
         p = self.params
-        return FeatureUnion(
-            [
-                (
-                    "word",
-                    TfidfVectorizer(
-                        ngram_range=p.word_ngrams,
-                        sublinear_tf=True,
-                        lowercase=True,
-                        strip_accents="unicode",
-                        token_pattern=r"(?u)\b\w+\b",
-                        dtype=np.float32,
-                    ),
-                ),
-                (
-                    "char",
-                    TfidfVectorizer(
-                        analyzer="char_wb",
-                        ngram_range=p.char_ngrams,
-                        sublinear_tf=True,
-                        lowercase=True,
-                        strip_accents="unicode",
-                        min_df=2,
-                        dtype=np.float32,
-                    ),
-                ),
-            ]
+        return (
+            TfidfVectorizer(
+                ngram_range=p.word_ngrams,
+                sublinear_tf=True,
+                lowercase=True,
+                strip_accents="unicode",
+                token_pattern=r"(?u)\b\w+\b",
+                dtype=np.float32,
+            ),
+            TfidfVectorizer(
+                analyzer="char_wb",
+                ngram_range=p.char_ngrams,
+                sublinear_tf=True,
+                lowercase=True,
+                strip_accents="unicode",
+                min_df=2,
+                dtype=np.float32,
+            ),
         )
 
     def fit(self, texts: Sequence[str], labels: Sequence[str]) -> Self:
         """Learn from texts and their labels (use `NONE_LABEL` for out of scope)."""
         if len(texts) != len(labels) or not texts:
             raise ValueError("fit needs as many labels as texts, and at least one of each")
+        # Imported here: serving only needs the learnt weights, and this import is slow.
+        from sklearn.linear_model import LogisticRegression
+
         p = self.params
         self._features = self._build_features()
-        x = self._features.fit_transform(list(texts))
-        x = normalize(x)
-        self._model = LogisticRegression(
+        texts = list(texts)
+        x = normalize(sparse.hstack([f.fit_transform(texts) for f in self._features]).tocsr())
+        model = LogisticRegression(
             C=p.C,
             class_weight=p.class_weight,
             max_iter=p.max_iter,
             random_state=p.random_state,
-        )
-        self._model.fit(x, list(labels))
-        self.classes_ = tuple(str(c) for c in self._model.classes_)
+        ).fit(x, list(labels))
+        if len(model.classes_) < 3:
+            raise ValueError("fit needs at least three labels (two topics and out-of-scope)")
+        self._coef = np.ascontiguousarray(model.coef_.T, dtype=np.float64)
+        self._intercept = model.intercept_.astype(np.float64)
+        self.classes_ = tuple(str(c) for c in model.classes_)
         return self
 
     @property
     def is_fitted(self) -> bool:
-        return self._model is not None
+        return self._coef is not None
 
     def transform(self, texts: Sequence[str]) -> sparse.csr_matrix:
         """The L2-normalised feature vectors of `texts` (shared with the entry ranker)."""
-        if self._features is None:
+        if not self._features:
             raise NotFittedError("the topic model has not been fitted")
-        return normalize(self._features.transform(list(texts))).tocsr()
+        texts = list(texts)
+        return normalize(sparse.hstack([f.transform(texts) for f in self._features]).tocsr())
 
     def proba(self, x: sparse.csr_matrix) -> np.ndarray:
-        """Class probabilities for feature rows, columns in `classes_` order."""
-        if self._model is None:
+        """Class probabilities for feature rows, columns in `classes_` order.
+
+        The multinomial logistic model's softmax, computed from its learnt weights.
+        """
+        if self._coef is None or self._intercept is None:
             raise NotFittedError("the topic model has not been fitted")
-        return self._model.predict_proba(x)
+        scores = np.asarray(x @ self._coef) + self._intercept
+        scores -= scores.max(axis=1, keepdims=True)
+        np.exp(scores, out=scores)
+        scores /= scores.sum(axis=1, keepdims=True)
+        return scores
 
     def decide(self, probabilities: np.ndarray) -> Prediction:
         """Turn one row of probabilities into a decision: a label, or abstain."""
