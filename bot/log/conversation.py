@@ -125,8 +125,8 @@ class ConversationLog:
         left = self._writer.drain()  # queued before start(), or the thread did not stop in time
         if left:
             self._process(left)
-        if self._started and self._spool_pending and self._db_up():
-            self._try_replay()
+        if self._started and self._spool_pending:
+            self._try_replay(force=True)  # one last attempt, even if the last write just failed
         self.engine.dispose()
 
     def flush(self, timeout: float | None = 30.0) -> bool:
@@ -348,8 +348,8 @@ class ConversationLog:
         self.spool.append(records)
         self._spool_pending = True
 
-    def _try_replay(self) -> None:
-        if not self._db_up():
+    def _try_replay(self, *, force: bool = False) -> None:
+        if not force and not self._db_up():
             return
         try:
             n = self.replay()
