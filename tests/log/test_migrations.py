@@ -1,0 +1,66 @@
+"""Schema migrations: the Alembic history builds exactly the tables the models describe."""
+
+from __future__ import annotations
+
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import MetaData, inspect
+from sqlmodel import SQLModel
+
+from bot.log import models  # noqa: F401
+from bot.log.db import current_revision, head_revision, make_engine, normalize_url
+from tests.log.conftest import Backend
+
+LOG_TABLES = ("exchange", "feedback", "checklist_item", "processed_event", "erasure")
+
+
+def test_migrations_match_the_models(backend: Backend) -> None:
+    backend.make_log().prepare()  # SQLite upgrades itself; PostgreSQL was upgraded by the fixture
+    ours = MetaData()
+    for table in LOG_TABLES:
+        SQLModel.metadata.tables[table].to_metadata(ours)
+    with backend.engine.connect() as conn:
+        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        assert compare_metadata(context, ours) == []
+    assert current_revision(backend.engine) == head_revision()
+
+
+def test_reports_are_served_by_indexes(backend: Backend) -> None:
+    backend.make_log().prepare()
+    indexes = {i["name"]: i for i in inspect(backend.engine).get_indexes("exchange")}
+    assert {"ix_exchange_created_at", "ix_exchange_user_key", "ix_exchange_topic_created"} <= set(indexes)
+    assert indexes["ix_exchange_event_id"]["unique"]
+
+
+def test_sqlite_is_in_wal_mode(tmp_path: Path) -> None:
+    engine = make_engine(normalize_url(None, tmp_path))
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 1  # NORMAL
+    engine.dispose()
+    assert (tmp_path / "advisor.db").exists()
+
+
+def test_heroku_style_urls_use_psycopg_3(tmp_path: Path) -> None:
+    assert normalize_url("postgres://u:p@h:5432/d", tmp_path) == "postgresql+psycopg://u:p@h:5432/d"
+    assert normalize_url("postgresql://u@h/d", tmp_path) == "postgresql+psycopg://u@h/d"
+    assert normalize_url(None, tmp_path) == f"sqlite:///{tmp_path}/advisor.db"
+
+
+def _start(data_dir: str) -> str | None:
+    from bot.log import ConversationLog
+
+    log = ConversationLog(database_url=None, data_dir=Path(data_dir), hmac_secret="s")
+    log.start()
+    log.close()
+    return current_revision(log.engine)
+
+
+def test_many_processes_starting_at_once_upgrade_sqlite_once(tmp_path: Path) -> None:
+    with ProcessPoolExecutor(4, mp_context=multiprocessing.get_context("spawn")) as pool:
+        revisions = list(pool.map(_start, [str(tmp_path)] * 4))
+    assert revisions == [head_revision()] * 4
