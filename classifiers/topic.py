@@ -28,9 +28,9 @@ class Params:
 
     word_ngrams: tuple[int, int] = (1, 2)
     char_ngrams: tuple[int, int] = (2, 5)
-    C: float = 10.0
+    C: float = 30.0
     class_weight: str | None = "balanced"
-    abstain_below: float = 0.30
+    abstain_below: float = 0.20
     ambiguous_margin: float = 0.10
     max_iter: int = 3000
     random_state: int = 0
