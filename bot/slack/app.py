@@ -10,11 +10,10 @@ from slack_bolt import App
 from slack_sdk import WebClient
 
 from bot.slack.listeners import register_listeners
-from bot.slack.services import Services, attach
+from bot.slack.services import Answerer, Services, attach
 from bot.slack.web import make_client
 
 if TYPE_CHECKING:
-    from bot.advisor import Advisor
     from bot.log import ConversationLog
     from bot.settings import Settings
 
@@ -24,7 +23,7 @@ logger = logging.getLogger("bot.slack")
 __all__ = ["build_app", "register_listeners"]
 
 
-def build_app(settings: Settings, advisor: Advisor, log: ConversationLog, *,
+def build_app(settings: Settings, advisor: Answerer, log: ConversationLog, *,
               client: WebClient | None = None, listener_executor: Executor | None = None,
               socket_mode: bool = False) -> App:
     """A Bolt `App` answering from `advisor` and recording in `log`.

@@ -35,7 +35,8 @@ def serve(
     try:
         from bot.advisor import Advisor
 
-        advisor = Advisor.load(settings.advisor_kb_path)
+        advisor = Advisor.load(settings.advisor_kb_path,
+                               cache_dir=settings.advisor_data_dir / "models")
     except AdvisorError as exc:
         typer.echo(f"error: {str(exc).splitlines()[0]} (run `advisor kb check` for all)",
                    err=True)

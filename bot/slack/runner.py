@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import sys
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
@@ -16,6 +17,7 @@ from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 
 from bot.slack.app import LISTENER_THREADS, build_app
+from bot.slack.batching import BatchingAdvisor
 
 if TYPE_CHECKING:
     from slack_bolt.adapter.socket_mode.websocket_client import SocketModeHandler
@@ -23,7 +25,11 @@ if TYPE_CHECKING:
     from bot.advisor import Advisor
     from bot.log import ConversationLog
     from bot.settings import Settings
+    from bot.slack.services import Answerer
 
+SWITCH_INTERVAL = 0.0005
+"""Seconds a busy thread keeps the GIL (Python's default: 0.005). Short, so the thread
+acknowledging Slack's requests is not kept waiting behind the threads answering them."""
 EVENTS_PATH = "/slack/events"
 HEALTH_PATH = "/healthz"
 logger = logging.getLogger("bot.slack")
@@ -55,16 +61,19 @@ class Worker:
     """What one server process owns: its log and its listener threads."""
 
     def __init__(self, settings: Settings, advisor: Advisor, log: ConversationLog):
+        sys.setswitchinterval(SWITCH_INTERVAL)
         self.log = log
+        self.advisor = BatchingAdvisor(advisor)
         self.executor = ThreadPoolExecutor(LISTENER_THREADS, thread_name_prefix="listener")
         log.start()
-        self.app = build_app(settings, advisor, log, listener_executor=self.executor)
+        self.app = build_app(settings, self.advisor, log, listener_executor=self.executor)
         self.wsgi = AdvisorWSGI(self.app, kb_version=advisor.kb.version,
                                 model_version=advisor.model_version)
 
     def close(self) -> None:
         """Finish answers in flight, then flush the log."""
         self.executor.shutdown(wait=True)
+        self.advisor.close()
         self.log.close()
 
 
@@ -104,7 +113,7 @@ def http_server(settings: Settings, advisor: Advisor, *, port: int, workers: int
     return AdvisorHTTPServer()
 
 
-def socket_mode_handler(settings: Settings, advisor: Advisor,
+def socket_mode_handler(settings: Settings, advisor: Answerer,
                         log: ConversationLog) -> SocketModeHandler:
     """A Socket Mode handler (websocket-client); `.start()` blocks, `.connect()` does not."""
     from slack_bolt.adapter.socket_mode.websocket_client import SocketModeHandler
@@ -120,7 +129,9 @@ def run_socket_mode(settings: Settings, advisor: Advisor) -> None:
 
     log = ConversationLog.from_settings(settings)
     log.start()
+    batching = BatchingAdvisor(advisor)
     try:
-        socket_mode_handler(settings, advisor, log).start()
+        socket_mode_handler(settings, batching, log).start()
     finally:
+        batching.close()
         log.close()

@@ -334,3 +334,22 @@ def test_web_api_errors_are_logged_with_cause_and_the_server_keeps_serving(
     send_event(server, mention("announce the change", channel=after))
     posts_to(fake, after)
     assert server.proc.poll() is None
+
+
+def test_every_event_the_manifest_subscribes_to_is_handled_not_404(server, fake):
+    import yaml
+
+    from tests.slack.server import ROOT
+
+    manifest = yaml.safe_load((ROOT / "manifest.yaml").read_text())
+    for name in manifest["settings"]["event_subscriptions"]["bot_events"]:
+        kind, _, where = name.partition(".")
+        ts = new_ts()
+        event = {"type": kind, "user": "U0000USER", "ts": ts, "event_ts": ts, "text": "hello",
+                 "channel": f"D{next(_channels):07d}X", "tab": "home"}
+        if where:
+            event["channel_type"] = {"channels": "channel", "groups": "group", "im": "im"}[where]
+        if kind == "assistant_thread_started":
+            event["assistant_thread"] = {"user_id": "U0000USER", "channel_id": event["channel"],
+                                         "thread_ts": ts, "context": {}}
+        assert send_event(server, event)[0] == 200, name

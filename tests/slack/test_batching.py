@@ -1,0 +1,38 @@
+"""The batching advisor answers exactly what the advisor answers, also under concurrency."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from bot.slack.batching import BatchingAdvisor
+from tests.slack.kb import VOCAB
+
+QUESTIONS = [f"we have trouble: {phrase}" for phrases in VOCAB.values() for phrase in phrases]
+QUESTIONS += ["where is the printer", "", "hello <!channel>"]
+
+
+def test_concurrent_questions_get_the_same_answers_as_one_by_one(slack_advisor):
+    batching = BatchingAdvisor(slack_advisor, max_batch=8)
+    try:
+        with ThreadPoolExecutor(16) as pool:
+            answers = list(pool.map(batching.answer, QUESTIONS))
+    finally:
+        batching.close()
+    assert answers == [slack_advisor.answer(q) for q in QUESTIONS]
+
+
+def test_a_failure_reaches_the_caller(slack_advisor, monkeypatch):
+    batching = BatchingAdvisor(slack_advisor)
+
+    def broken(texts):
+        raise RuntimeError("model exploded")
+
+    monkeypatch.setattr(slack_advisor, "answer_many", broken)
+    try:
+        with pytest.raises(RuntimeError, match="model exploded"):
+            batching.answer("run a pilot")
+    finally:
+        monkeypatch.undo()
+        batching.close()
