@@ -1,0 +1,49 @@
+"""Grouping unanswered questions by similarity, and the report's figures."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from bot.log import ExchangeIn
+from bot.log.html import render_html
+from bot.log.reports import build_report, group_questions
+from bot.log.store import utcnow
+from tests.log.conftest import Backend, make_answer
+
+
+def test_similar_questions_are_grouped_largest_first() -> None:
+    groups = group_questions(
+        [
+            "Where is the canteen menu?",
+            "How do I book a meeting room?",
+            "canteen menu this week",
+            "What is on the canteen menu today",
+            "book a meeting room for Friday",
+            "Who won the football?",
+        ]
+    )
+    assert [g.count for g in groups] == [3, 2, 1]
+    assert groups[0].example == "Where is the canteen menu?"
+    assert set(groups[0].others) == {"canteen menu this week", "What is on the canteen menu today"}
+
+
+def test_grouping_copes_with_nothing_and_with_stop_words_only() -> None:
+    assert group_questions([]) == []
+    assert group_questions(["", "  "]) == []
+    (only,) = group_questions(["and the", "the and"])
+    assert only.count == 2
+
+
+def test_report_counts_weeks_and_confidence(backend: Backend) -> None:
+    log = backend.started()
+    for confidence in (0.05, 0.55, 0.55, 0.95, 1.0):
+        log.record(ExchangeIn("cli", "q", make_answer(confidence=confidence), 1.0))
+    log.close()
+    until = utcnow() + dt.timedelta(seconds=1)
+    with backend.engine.connect() as conn:
+        report = build_report(conn, since=until - dt.timedelta(weeks=3), until=until)
+    assert sum(n for _, n in report.per_week) == 5
+    assert 3 <= len(report.per_week) <= 5
+    assert report.confidence_histogram == [1, 0, 0, 0, 0, 2, 0, 0, 0, 2]
+    assert report.per_surface == [("cli", 5)]
+    assert render_html(report).startswith("<!doctype html>")
