@@ -45,6 +45,8 @@ class Settings(BaseSettings):
     advisor_admins: Annotated[frozenset[str], NoDecode] = frozenset()
     log_hmac_secret: str | None = Field(default=None, repr=False)
     retention_days: int = Field(default=180, ge=1)
+    advisor_watch_seconds: float = Field(default=2.0, ge=0, le=3600)  # 0: don't watch the files
+    advisor_dev_set: Path | None = None  # labelled questions for before/after accuracy
 
     @field_validator("advisor_admins", mode="before")
     @classmethod
