@@ -18,6 +18,8 @@ from scipy import sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.preprocessing import normalize
 
+from classifiers.vectorize import FastTfidf
+
 NONE_LABEL = "__none__"
 """The label of out-of-scope training examples: predicting it means abstaining."""
 
@@ -66,6 +68,7 @@ class TopicClassifier:
     def __init__(self, params: Params | None = None):
         self.params = params or Params()
         self._features: tuple[TfidfVectorizer, ...] = ()
+        self._fast: tuple[FastTfidf, ...] = ()
         self._coef: np.ndarray | None = None
         self._intercept: np.ndarray | None = None
         self.classes_: tuple[str, ...] = ()
@@ -101,6 +104,7 @@ class TopicClassifier:
 
         p = self.params
         self._features = self._build_features()
+        self._fast = ()
         texts = list(texts)
         x = normalize(sparse.hstack([f.fit_transform(texts) for f in self._features]).tocsr())
         model = LogisticRegression(
@@ -124,8 +128,15 @@ class TopicClassifier:
         """The L2-normalised feature vectors of `texts` (shared with the entry ranker)."""
         if not self._features:
             raise NotFittedError("the topic model has not been fitted")
+        if not self._fast:
+            self._fast = tuple(FastTfidf(f) for f in self._features)
         texts = list(texts)
-        return normalize(sparse.hstack([f.transform(texts) for f in self._features]).tocsr())
+        return normalize(sparse.hstack([f.transform(texts) for f in self._fast]).tocsr())
+
+    def __getstate__(self) -> dict[str, object]:
+        state = self.__dict__.copy()
+        state["_fast"] = ()  # rebuilt on first use; holds caches, not model state
+        return state
 
     def proba(self, x: sparse.csr_matrix) -> np.ndarray:
         """Class probabilities for feature rows, columns in `classes_` order.

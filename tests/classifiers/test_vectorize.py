@@ -1,0 +1,44 @@
+"""The fast TF-IDF transform gives exactly scikit-learn's output."""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from sklearn.feature_extraction.text import TfidfVectorizer
+
+from classifiers.vectorize import FastTfidf
+
+CORPUS = [
+    "Staff fear the new case system will cost them their jobs",
+    "the DPO won't sign off the launch without a DPIA",
+    "our pilot has run for two years, nobody decides",
+    "Café résumé naïve coöperation", "a b c", "x",
+]
+
+
+def _fitted(analyzer: str) -> TfidfVectorizer:
+    ngrams = (2, 5) if analyzer == "char_wb" else (1, 2)
+    return TfidfVectorizer(analyzer=analyzer, ngram_range=ngrams, sublinear_tf=True,
+                           strip_accents="unicode", dtype=np.float32).fit(CORPUS)
+
+
+VECTORIZERS = [_fitted("char_wb"), _fitted("word")]
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.text(max_size=120) | st.sampled_from(CORPUS), min_size=1, max_size=6))
+def test_fast_transform_equals_scikit_learn(docs):
+    for vec in VECTORIZERS:
+        expected = vec.transform(docs)
+        got = FastTfidf(vec).transform(docs)
+        assert got.shape == expected.shape
+        assert np.allclose(got.toarray(), expected.toarray(), atol=1e-6)
+
+
+def test_word_cache_is_reused_and_stays_correct():
+    fast = FastTfidf(VECTORIZERS[0])
+    first = fast.transform(CORPUS).toarray()
+    assert fast._word_ids
+    again = fast.transform(CORPUS).toarray()
+    assert np.array_equal(first, again)
