@@ -43,7 +43,7 @@ def char() -> TfidfVectorizer:
 
 
 def candidates() -> dict[str, object]:
-    lr = {"C": Params().C, "class_weight": "balanced", "max_iter": 3000}
+    lr = {"C": Params().C, "class_weight": "balanced", "max_iter": 3000, "solver": Params().solver}
     return {
         "word 1-2 → logistic regression": lambda: make_pipeline(word(), LogisticRegression(**lr)),
         "char 2-5 → logistic regression": lambda: make_pipeline(char(), LogisticRegression(**lr)),

@@ -34,6 +34,7 @@ class Params:
     class_weight: str | None = "balanced"
     abstain_below: float = 0.20
     ambiguous_margin: float = 0.10
+    solver: str = "newton-cg"
     max_iter: int = 3000
     random_state: int = 0
 
@@ -109,6 +110,7 @@ class TopicClassifier:
         x = normalize(sparse.hstack([f.fit_transform(texts) for f in self._features]).tocsr())
         model = LogisticRegression(
             C=p.C,
+            solver=p.solver,
             class_weight=p.class_weight,
             max_iter=p.max_iter,
             random_state=p.random_state,
