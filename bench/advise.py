@@ -76,8 +76,10 @@ def measure_in_process(kb_path: str | None, n: int) -> dict[str, float]:
 
 
 def _child(kb_path: Path | None, n: int) -> dict[str, float]:
-    code = ("import json,sys; sys.path.insert(0, %r); from bench.advise import measure_in_process;"
-            "print(json.dumps(measure_in_process(%r, %d)))" % (str(ROOT), str(kb_path) if kb_path else None, n))
+    target = str(kb_path) if kb_path else None
+    code = (f"import json,sys; sys.path.insert(0, {str(ROOT)!r}); "
+            "from bench.advise import measure_in_process; "
+            f"print(json.dumps(measure_in_process({target!r}, {n})))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
@@ -139,7 +141,8 @@ def main() -> None:
         b = batch_throughput(path, args.batch, env)
         print(f"\n== {name}: {r['entries']:,} entries, {r['situations']:,} situations")
         print(f"  training           {r['train_s'] * 1000:8.0f} ms   (load YAML {r['load_s'] * 1000:.0f} ms)")
-        print(f"  one answer         p50 {r['p50_ms']:6.2f} ms   p99 {r['p99_ms']:6.2f} ms   (n={args.answers})")
+        print(f"  one answer         p50 {r['p50_ms']:6.2f} ms   p99 {r['p99_ms']:6.2f} ms"
+              f"   (n={args.answers})")
         print(f"  batch ask --json   {b['per_s_steady']:8,.0f} q/s steady   {b['per_s_total']:,.0f} q/s "
               f"incl. start-up   ({b['questions']:,} lines, {b['total_s']:.1f} s)")
         print(f"  peak memory        {r['peak_rss_mb']:8.0f} MB  (train + answer, one process)")

@@ -18,18 +18,18 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sklearn.feature_extraction.text import TfidfVectorizer  # noqa: E402
-from sklearn.linear_model import LogisticRegression  # noqa: E402
-from sklearn.metrics import accuracy_score, f1_score  # noqa: E402
-from sklearn.model_selection import StratifiedKFold  # noqa: E402
-from sklearn.naive_bayes import ComplementNB  # noqa: E402
-from sklearn.pipeline import make_pipeline, make_union  # noqa: E402
-from sklearn.svm import LinearSVC  # noqa: E402
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import accuracy_score, f1_score
+from sklearn.model_selection import StratifiedKFold
+from sklearn.naive_bayes import ComplementNB
+from sklearn.pipeline import make_pipeline, make_union
+from sklearn.svm import LinearSVC
 
-from bot.advisor import training_data  # noqa: E402
-from classifiers.evaluation import evaluate  # noqa: E402
-from classifiers.topic import NONE_LABEL, Params, TopicClassifier  # noqa: E402
-from knowledge import load_knowledge_base  # noqa: E402
+from bot.advisor import training_data
+from classifiers.evaluation import evaluate
+from classifiers.topic import NONE_LABEL, Params, TopicClassifier
+from knowledge import load_knowledge_base
 
 
 def word() -> TfidfVectorizer:

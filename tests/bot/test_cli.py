@@ -153,7 +153,8 @@ def test_errors_are_one_clear_line_and_non_zero(tmp_path: Path):
                                                    f"{tmp_path / 'nope'}: not a knowledge-base folder"]
     bad_setting = _script("topics", env={**env, "PORT": "abc"})
     assert bad_setting.returncode == 1
-    assert bad_setting.stderr.strip() == "error: PORT: Input should be a valid integer, unable to parse string as an integer"
+    assert bad_setting.stderr.strip() == (
+        "error: PORT: Input should be a valid integer, unable to parse string as an integer")
     no_text = _script("ask", env=env)
     assert no_text.returncode == 1 and no_text.stderr.count("\n") == 1
 
