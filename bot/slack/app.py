@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from bot.log import ConversationLog
     from bot.settings import Settings
 
-LISTENER_THREADS = 16
+LISTENER_THREADS = 8
 logger = logging.getLogger("bot.slack")
 
 __all__ = ["build_app", "register_listeners"]
