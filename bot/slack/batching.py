@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import queue
 import threading
+from collections.abc import Callable
 from concurrent.futures import Future
 from typing import TYPE_CHECKING
 
@@ -17,17 +18,17 @@ from bot.answer import Answer
 
 if TYPE_CHECKING:
     from bot.advisor import Advisor
+    from knowledge.models import KnowledgeBase
 
 MAX_BATCH = 64
 
 
 class BatchingAdvisor:
-    """Wraps an `Advisor`: `answer()` is served by a batching thread; the rest passes through."""
+    """Serves `answer()` from a batching thread; `current` gives the advisor to use
+    (e.g. `lambda: live.current`, so a reloaded knowledge base applies to the next batch)."""
 
-    def __init__(self, advisor: Advisor, *, max_batch: int = MAX_BATCH):
-        self.advisor = advisor
-        self.kb = advisor.kb
-        self.model_version = advisor.model_version
+    def __init__(self, current: Callable[[], Advisor], *, max_batch: int = MAX_BATCH):
+        self.current = current
         self.max_batch = max_batch
         self._queue: queue.SimpleQueue[tuple[str, Future[Answer]] | None] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._run, name="advisor-batcher", daemon=True)
@@ -38,8 +39,16 @@ class BatchingAdvisor:
         self._queue.put((text, future))
         return future.result()
 
+    @property
+    def kb(self) -> KnowledgeBase:
+        return self.current().kb
+
+    @property
+    def model_version(self) -> str:
+        return self.current().model_version
+
     def answer_in_topic(self, text: str, topic_id: str) -> Answer:
-        return self.advisor.answer_in_topic(text, topic_id)
+        return self.current().answer_in_topic(text, topic_id)
 
     def close(self) -> None:
         self._queue.put(None)
@@ -68,7 +77,7 @@ class BatchingAdvisor:
 
     def _answer(self, batch: list[tuple[str, Future[Answer]]]) -> None:
         try:
-            answers = list(self.advisor.answer_many([text for text, _ in batch]))
+            answers = list(self.current().answer_many([text for text, _ in batch]))
         except Exception as exc:  # handed to every waiting listener, which logs and tells
             for _, future in batch:
                 future.set_exception(exc)

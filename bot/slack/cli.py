@@ -33,10 +33,9 @@ def serve(
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
     try:
-        from bot.advisor import Advisor
+        from bot.live import LiveAdvisor
 
-        advisor = Advisor.load(settings.advisor_kb_path,
-                               cache_dir=settings.advisor_data_dir / "models")
+        live = LiveAdvisor.from_settings(settings)
     except AdvisorError as exc:
         typer.echo(f"error: {str(exc).splitlines()[0]} (run `advisor kb check` for all)",
                    err=True)
@@ -44,11 +43,11 @@ def serve(
     if socket:
         from bot.slack.runner import run_socket_mode
 
-        run_socket_mode(settings, advisor)
+        run_socket_mode(settings, live)
         return
     from bot.slack.runner import http_server
 
-    http_server(settings, advisor, port=port or settings.port,
+    http_server(settings, live, port=port or settings.port,
                 workers=workers or settings.web_concurrency, host=host).run()
 
 

@@ -1,7 +1,8 @@
 """Serving: a WSGI app for gunicorn (HTTP mode) and the Socket Mode runner.
 
-HTTP: the master loads the advisor once (workers share it after fork); each worker then
-builds its own conversation log, thread pool and Bolt app, and drains them on exit.
+HTTP: the master loads the live advisor once (workers share it after fork, and SIGHUP or a
+changed knowledge base reloads it there, then gunicorn replaces the workers); each worker
+builds its own conversation log, threads and Bolt app, and drains them on exit.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from bot.slack.batching import BatchingAdvisor
 if TYPE_CHECKING:
     from slack_bolt.adapter.socket_mode.websocket_client import SocketModeHandler
 
-    from bot.advisor import Advisor
+    from bot.live import LiveAdvisor
     from bot.log import ConversationLog
     from bot.settings import Settings
     from bot.slack.services import Answerer
@@ -38,18 +39,18 @@ logger = logging.getLogger("bot.slack")
 class AdvisorWSGI:
     """Routes `POST /slack/events` to Bolt and answers `GET /healthz`; 404 otherwise."""
 
-    def __init__(self, app: App, *, kb_version: str, model_version: str):
+    def __init__(self, app: App, *, health: Callable[[], dict[str, Any]]):
         self.bolt = SlackRequestHandler(app, path=EVENTS_PATH)
-        self.health = json.dumps({"status": "ok", "kb_version": kb_version,
-                                  "model_version": model_version}).encode()
+        self.health = health
 
     def __call__(self, environ: dict[str, Any],
                  start_response: Callable[..., Any]) -> Iterable[bytes]:
         path, method = environ.get("PATH_INFO", ""), environ.get("REQUEST_METHOD", "GET")
         if path == HEALTH_PATH and method in ("GET", "HEAD"):
+            body = json.dumps(self.health()).encode()
             start_response("200 OK", [("Content-Type", "application/json"),
-                                      ("Content-Length", str(len(self.health)))])
-            return [self.health] if method == "GET" else [b""]
+                                      ("Content-Length", str(len(body)))])
+            return [body] if method == "GET" else [b""]
         if path == EVENTS_PATH:
             return self.bolt(environ, start_response)
         start_response("404 Not Found", [("Content-Type", "text/plain"),
@@ -58,17 +59,16 @@ class AdvisorWSGI:
 
 
 class Worker:
-    """What one server process owns: its log and its listener threads."""
+    """What one server process owns: its log, its batching thread, its listener threads."""
 
-    def __init__(self, settings: Settings, advisor: Advisor, log: ConversationLog):
+    def __init__(self, settings: Settings, live: LiveAdvisor, log: ConversationLog):
         sys.setswitchinterval(SWITCH_INTERVAL)
         self.log = log
-        self.advisor = BatchingAdvisor(advisor)
+        self.advisor = BatchingAdvisor(lambda: live.current)
         self.executor = ThreadPoolExecutor(LISTENER_THREADS, thread_name_prefix="listener")
         log.start()
         self.app = build_app(settings, self.advisor, log, listener_executor=self.executor)
-        self.wsgi = AdvisorWSGI(self.app, kb_version=advisor.kb.version,
-                                model_version=advisor.model_version)
+        self.wsgi = AdvisorWSGI(self.app, health=live.health)
 
     def close(self) -> None:
         """Finish answers in flight, then flush the log."""
@@ -77,11 +77,12 @@ class Worker:
         self.log.close()
 
 
-def http_server(settings: Settings, advisor: Advisor, *, port: int, workers: int,
+def http_server(settings: Settings, live: LiveAdvisor, *, port: int, workers: int,
                 host: str = "0.0.0.0") -> Any:
     """A gunicorn application serving the advisor on `host:port` with `workers` processes."""
     from gunicorn.app.base import BaseApplication
 
+    from bot.live import gunicorn_hooks
     from bot.log import ConversationLog
 
     prepare = ConversationLog.from_settings(settings)  # migrate once, before the fork
@@ -93,6 +94,9 @@ def http_server(settings: Settings, advisor: Advisor, *, port: int, workers: int
         if "worker" in state:
             state.pop("worker").close()
 
+    hooks = gunicorn_hooks(live, settings.advisor_data_dir,
+                           watch_seconds=settings.advisor_watch_seconds)
+
     class AdvisorHTTPServer(BaseApplication):  # type: ignore[misc]
         def load_config(self) -> None:
             for key, value in {
@@ -103,11 +107,12 @@ def http_server(settings: Settings, advisor: Advisor, *, port: int, workers: int
                 "graceful_timeout": 20,
                 "proc_name": "transformation-advisor",
                 "worker_exit": worker_exit,
+                **hooks,
             }.items():
                 self.cfg.set(key, value)
 
         def load(self) -> AdvisorWSGI:
-            state["worker"] = Worker(settings, advisor, ConversationLog.from_settings(settings))
+            state["worker"] = Worker(settings, live, ConversationLog.from_settings(settings))
             return state["worker"].wsgi
 
     return AdvisorHTTPServer()
@@ -123,15 +128,25 @@ def socket_mode_handler(settings: Settings, advisor: Answerer,
     return SocketModeHandler(app, settings.slack_app_token)
 
 
-def run_socket_mode(settings: Settings, advisor: Advisor) -> None:
-    """Connect to Slack over a websocket and serve until interrupted."""
+def run_socket_mode(settings: Settings, live: LiveAdvisor) -> None:
+    """Connect to Slack over a websocket and serve until interrupted.
+
+    This process is the server: SIGHUP (`advisor kb reload`) or a changed knowledge base
+    reloads the live advisor here, and the next answers use it.
+    """
+    from bot.live import install_sighup, pid_file
     from bot.log import ConversationLog
 
     log = ConversationLog.from_settings(settings)
     log.start()
-    batching = BatchingAdvisor(advisor)
+    batching = BatchingAdvisor(lambda: live.current)
+    install_sighup(live)
+    if settings.advisor_watch_seconds > 0 and live.kb_path is not None:
+        live.watch(interval=settings.advisor_watch_seconds)
     try:
-        socket_mode_handler(settings, batching, log).start()
+        with pid_file(settings.advisor_data_dir):
+            socket_mode_handler(settings, batching, log).start()
     finally:
+        live.close()
         batching.close()
         log.close()

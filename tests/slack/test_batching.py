@@ -14,7 +14,7 @@ QUESTIONS += ["where is the printer", "", "hello <!channel>"]
 
 
 def test_concurrent_questions_get_the_same_answers_as_one_by_one(slack_advisor):
-    batching = BatchingAdvisor(slack_advisor, max_batch=8)
+    batching = BatchingAdvisor(lambda: slack_advisor, max_batch=8)
     try:
         with ThreadPoolExecutor(16) as pool:
             answers = list(pool.map(batching.answer, QUESTIONS))
@@ -24,7 +24,7 @@ def test_concurrent_questions_get_the_same_answers_as_one_by_one(slack_advisor):
 
 
 def test_a_failure_reaches_the_caller(slack_advisor, monkeypatch):
-    batching = BatchingAdvisor(slack_advisor)
+    batching = BatchingAdvisor(lambda: slack_advisor)
 
     def broken(texts):
         raise RuntimeError("model exploded")
