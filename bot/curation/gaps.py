@@ -1,0 +1,257 @@
+"""The gaps inbox: questions the advisor could not answer well, grouped by similarity.
+
+A gap question is an exchange in the window that the advisor abstained on, answered with low
+confidence, or that a user marked not helpful or re-routed to another topic. Questions are
+read (already redacted) from the conversation log; those an admin has dealt with are left
+out. Each cluster gets a stable id (a hash of its sorted exchange ids), a representative
+question (the medoid), the likely topic and the entry it most resembles.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal
+
+from sqlalchemy import Engine, delete, or_, select
+from sqlmodel import Session
+
+from bot.curation.models import GapResolution
+from bot.log.models import Exchange, Feedback
+from classifiers.clustering import cluster_texts
+from knowledge.errors import AdvisorError
+
+if TYPE_CHECKING:
+    from bot.advisor import Advisor
+
+DEFAULT_DAYS = 30
+LOW_CONFIDENCE = 0.45  # below this the surfaces say "low confidence"
+MIN_SIMILARITY = 0.3  # in the topic model's feature space
+MAX_QUESTIONS = 2000
+Resolution = Literal["accepted", "drafted", "dismissed"]
+
+
+class GapNotFound(AdvisorError):
+    """No open gap cluster has that id (it may have changed: list the gaps again)."""
+
+
+@dataclass(frozen=True)
+class GapQuestion:
+    """One exchange in the inbox, with why it is there."""
+
+    exchange_id: str
+    question: str
+    created_at: dt.datetime
+    topic: str | None
+    confidence: float
+    reasons: tuple[str, ...]  # out_of_scope, abstained, low_confidence, not_helpful, rerouted
+    chosen_topic: str | None = None
+
+
+@dataclass(frozen=True)
+class GapCluster:
+    """Similar gap questions an admin can act on as one."""
+
+    id: str
+    questions: tuple[GapQuestion, ...]  # oldest first
+    representative: GapQuestion
+    likely_topic: str | None
+    topic_from: Literal["rerouted", "model", "none"]
+    suggested_entry: str | None
+
+    @property
+    def size(self) -> int:
+        return len(self.questions)
+
+    @property
+    def reasons(self) -> dict[str, int]:
+        """How many questions are here for each reason."""
+        return dict(Counter(r for q in self.questions for r in q.reasons).most_common())
+
+    @property
+    def situations(self) -> tuple[str, ...]:
+        """The distinct questions, representative first: what `accept` adds to an entry."""
+        seen: set[str] = set()
+        out = []
+        for q in (self.representative, *self.questions):
+            key = " ".join(q.question.lower().split())
+            if key and key not in seen:
+                seen.add(key)
+                out.append(" ".join(q.question.split()))
+        return tuple(out)
+
+    @property
+    def exchange_ids(self) -> tuple[str, ...]:
+        return tuple(q.exchange_id for q in self.questions)
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "id": self.id,
+            "size": self.size,
+            "representative": self.representative.question,
+            "likely_topic": self.likely_topic,
+            "topic_from": self.topic_from,
+            "suggested_entry": self.suggested_entry,
+            "reasons": self.reasons,
+            "questions": list(self.situations),
+        }
+
+
+def cluster_id(exchange_ids: Sequence[str]) -> str:
+    """A stable id for a set of exchanges: the first 12 hex digits of a SHA-256."""
+    return hashlib.sha256(",".join(sorted(exchange_ids)).encode()).hexdigest()[:12]
+
+
+def gap_questions(
+    engine: Engine,
+    *,
+    days: int = DEFAULT_DAYS,
+    low_confidence: float = LOW_CONFIDENCE,
+    now: dt.datetime | None = None,
+    limit: int = MAX_QUESTIONS,
+) -> list[GapQuestion]:
+    """Open gap questions of the last `days` days, newest first (at most `limit`)."""
+    since = (now or dt.datetime.now(dt.UTC)) - dt.timedelta(days=days)
+    ex, fb = Exchange, Feedback
+    flagged = select(fb.exchange_id).where(fb.kind.in_(("not_helpful", "chose_topic")))
+    resolved = select(GapResolution.exchange_id)
+    query = (
+        select(ex)
+        .where(ex.created_at >= since)
+        .where(or_(ex.abstained, ex.confidence < low_confidence, ex.id.in_(flagged)))
+        .where(ex.id.not_in(resolved))
+        .order_by(ex.created_at.desc(), ex.id)
+        .limit(limit)
+    )
+    with Session(engine) as session:
+        rows = session.execute(query).scalars().all()
+        ids = [r.id for r in rows]
+        feedback = session.execute(
+            select(fb.exchange_id, fb.kind, fb.value)
+            .where(fb.exchange_id.in_(ids), fb.kind.in_(("not_helpful", "chose_topic")))
+            .order_by(fb.created_at)
+        ).all() if ids else []
+    not_helpful = {e for e, kind, _ in feedback if kind == "not_helpful"}
+    chosen = {e: v for e, kind, v in feedback if kind == "chose_topic" and v}
+    out = []
+    for r in rows:
+        reasons = []
+        if r.out_of_scope:
+            reasons.append("out_of_scope")
+        elif r.abstained:
+            reasons.append("abstained")
+        elif r.confidence < low_confidence:
+            reasons.append("low_confidence")
+        if r.id in not_helpful:
+            reasons.append("not_helpful")
+        if r.id in chosen and chosen[r.id] != r.topic:
+            reasons.append("rerouted")
+        if not reasons:
+            continue  # chose the topic it already had: not a gap
+        out.append(GapQuestion(r.id, r.question, _aware(r.created_at), r.topic, r.confidence,
+                               tuple(reasons), chosen.get(r.id)))
+    return out
+
+
+def find_gaps(
+    engine: Engine,
+    advisor: Advisor,
+    *,
+    days: int = DEFAULT_DAYS,
+    low_confidence: float = LOW_CONFIDENCE,
+    min_similarity: float = MIN_SIMILARITY,
+    now: dt.datetime | None = None,
+    limit: int = MAX_QUESTIONS,
+) -> list[GapCluster]:
+    """The open gaps as clusters, largest first."""
+    questions = gap_questions(engine, days=days, low_confidence=low_confidence, now=now,
+                              limit=limit)
+    questions.sort(key=lambda q: (q.created_at, q.exchange_id))
+    clusters = cluster_texts([q.question for q in questions], min_similarity=min_similarity,
+                             vectorize=advisor.classifier.transform)
+    out = []
+    for c in clusters:
+        members = tuple(questions[i] for i in c.members)
+        rep = questions[c.representative]
+        topic, source = _likely_topic(advisor, rep, members)
+        out.append(GapCluster(
+            id=cluster_id([q.exchange_id for q in members]),
+            questions=members,
+            representative=rep,
+            likely_topic=topic,
+            topic_from=source,
+            suggested_entry=_suggested_entry(advisor, rep.question, topic),
+        ))
+    return out
+
+
+def find_cluster(clusters: Sequence[GapCluster], wanted: str) -> GapCluster:
+    """The cluster with this id (or a unique prefix of at least 4 characters)."""
+    wanted = wanted.strip().lower()
+    exact = [c for c in clusters if c.id == wanted]
+    if exact:
+        return exact[0]
+    matches = [c for c in clusters if len(wanted) >= 4 and c.id.startswith(wanted)]
+    if len(matches) == 1:
+        return matches[0]
+    if len(matches) > 1:
+        raise GapNotFound(f"{wanted!r} matches {len(matches)} gap clusters; give more of the id")
+    raise GapNotFound(f"no open gap cluster {wanted!r}: new questions may have changed the "
+                      "clusters, or it was already dealt with; list them again")
+
+
+def resolve(
+    engine: Engine,
+    cluster: GapCluster,
+    *,
+    action: Resolution,
+    actor: str,
+    target: str | None = None,
+    at: dt.datetime | None = None,
+) -> int:
+    """Record that an admin dealt with the cluster; its questions leave the inbox."""
+    at = at or dt.datetime.now(dt.UTC)
+    ids = list(cluster.exchange_ids)
+    with Session(engine) as session:
+        session.execute(delete(GapResolution).where(GapResolution.exchange_id.in_(ids)))
+        for exchange_id in ids:
+            session.add(GapResolution(exchange_id=exchange_id, cluster_id=cluster.id,
+                                      action=action, target=target, actor=actor[:64], at=at))
+        session.commit()
+    return len(ids)
+
+
+def dismissed_clusters(engine: Engine) -> list[str]:
+    """Ids of clusters dismissed so far."""
+    with Session(engine) as session:
+        rows = session.execute(select(GapResolution.cluster_id)
+                               .where(GapResolution.action == "dismissed").distinct())
+        return sorted(rows.scalars())
+
+
+def _likely_topic(advisor: Advisor, rep: GapQuestion,
+                  members: Sequence[GapQuestion]) -> tuple[str | None, Literal["rerouted", "model", "none"]]:
+    topics = advisor.kb.topics_by_id
+    chosen = Counter(q.chosen_topic for q in members if q.chosen_topic in topics)
+    if chosen:
+        return chosen.most_common(1)[0][0], "rerouted"
+    answer = advisor.answer(rep.question)
+    if answer.topic is not None:
+        return answer.topic.id, "model"
+    if answer.alternatives:
+        return answer.alternatives[0].topic.id, "model"
+    return None, "none"
+
+
+def _suggested_entry(advisor: Advisor, question: str, topic: str | None) -> str | None:
+    if topic is None:
+        return None
+    recs = advisor.answer_in_topic(question, topic).recommendations
+    return recs[0].entry.id if recs else None
+
+
+def _aware(value: dt.datetime) -> dt.datetime:
+    return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value

@@ -1,0 +1,124 @@
+"""The gaps inbox: which exchanges are gaps, how they cluster, dismissals remembered."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from bot.curation.gaps import (
+    GapNotFound,
+    cluster_id,
+    dismissed_clusters,
+    find_cluster,
+    find_gaps,
+    gap_questions,
+    resolve,
+)
+from bot.live import LiveAdvisor
+from bot.log import ConversationLog
+from tests.curation.conftest import ADMIN, ZEPHYRIX, fake_answer, record
+
+
+def test_each_kind_of_gap_is_selected_with_its_reason(conversation_log: ConversationLog) -> None:
+    log = conversation_log
+    abstained = record(log, "astrology for the board?", fake_answer("x", None, 0.1))
+    low = record(log, "what about the thing", fake_answer("x", "communication", 0.3))
+    fine = record(log, "how do we announce it", fake_answer("x", "communication", 0.9))
+    unhelpful = record(log, "who signs off the DPIA", fake_answer("x", "security-privacy", 0.8))
+    rerouted = record(log, "staff won't use it", fake_answer("x", "communication", 0.6))
+    confirmed = record(log, "plan the comms", fake_answer("x", "communication", 0.55))
+    log.record_feedback(unhelpful, user_id="U1", kind="not_helpful")
+    log.record_feedback(rerouted, user_id="U1", kind="chose_topic", value="stakeholder-engagement")
+    log.record_feedback(confirmed, user_id="U1", kind="chose_topic", value="communication")
+    log.record_feedback(fine, user_id="U1", kind="helpful")
+    log.flush()
+
+    found = {q.exchange_id: q for q in gap_questions(log.engine)}
+
+    assert set(found) == {abstained, low, unhelpful, rerouted}
+    assert found[abstained].reasons == ("out_of_scope",)
+    assert found[low].reasons == ("low_confidence",)
+    assert found[unhelpful].reasons == ("not_helpful",)
+    assert found[rerouted].reasons == ("rerouted",)
+    assert found[rerouted].chosen_topic == "stakeholder-engagement"
+    assert found[abstained].question == "astrology for the board?"
+
+
+def test_only_the_window_counts(conversation_log: ConversationLog) -> None:
+    record(conversation_log, "astrology for the board?", fake_answer("x", None, 0.1))
+    conversation_log.flush()
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(days=31)
+    assert gap_questions(conversation_log.engine, days=30, now=later) == []
+    assert len(gap_questions(conversation_log.engine, days=32, now=later)) == 1
+
+
+def test_similar_abstentions_form_one_cluster_with_a_topic_and_an_entry(
+        conversation_log: ConversationLog, shipped_live: LiveAdvisor) -> None:
+    advisor = shipped_live.current
+    ids = [record(conversation_log, q, advisor.answer(q)) for q in ZEPHYRIX]
+    record(conversation_log, "where is the printer on floor 3", advisor.answer("where is the printer"))
+    conversation_log.flush()
+
+    clusters = find_gaps(conversation_log.engine, advisor)
+
+    big = clusters[0]
+    assert sorted(big.exchange_ids) == sorted(ids)
+    assert big.id == cluster_id(ids) == cluster_id(list(reversed(ids)))
+    assert big.representative.question in ZEPHYRIX
+    assert big.situations[0] == big.representative.question
+    assert sorted(big.situations) == sorted(ZEPHYRIX)
+    assert big.likely_topic in advisor.kb.topics_by_id and big.topic_from == "model"
+    assert advisor.kb.entries_by_id[big.suggested_entry].topic == big.likely_topic
+    assert big.reasons == {"out_of_scope": 4}
+    assert [c.size for c in clusters] == [4, 1]
+    assert big.to_json()["questions"] == list(big.situations)
+
+
+def test_a_topic_users_rerouted_to_is_the_likely_topic(conversation_log: ConversationLog,
+                                                         shipped_live: LiveAdvisor) -> None:
+    advisor = shipped_live.current
+    for q in ZEPHYRIX[:3]:
+        exchange = record(conversation_log, q, advisor.answer(q))
+        conversation_log.record_feedback(exchange, user_id="U1", kind="chose_topic",
+                                         value="training-skills")
+    conversation_log.flush()
+
+    [cluster] = find_gaps(conversation_log.engine, advisor)
+
+    assert (cluster.likely_topic, cluster.topic_from) == ("training-skills", "rerouted")
+    assert advisor.kb.entries_by_id[cluster.suggested_entry].topic == "training-skills"
+
+
+def test_a_dismissed_cluster_stays_dismissed(conversation_log: ConversationLog,
+                                             shipped_live: LiveAdvisor) -> None:
+    advisor = shipped_live.current
+    for q in ZEPHYRIX[:3]:
+        record(conversation_log, q, advisor.answer(q))
+    conversation_log.flush()
+    [cluster] = find_gaps(conversation_log.engine, advisor)
+
+    assert resolve(conversation_log.engine, cluster, action="dismissed", actor=ADMIN) == 3
+
+    assert find_gaps(conversation_log.engine, advisor) == []
+    assert dismissed_clusters(conversation_log.engine) == [cluster.id]
+    newcomer = record(conversation_log, ZEPHYRIX[3], advisor.answer(ZEPHYRIX[3]))
+    conversation_log.flush()
+    [again] = find_gaps(conversation_log.engine, advisor)
+    assert again.exchange_ids == (newcomer,) and again.id != cluster.id
+
+
+def test_clusters_are_found_by_id_or_unique_prefix(conversation_log: ConversationLog,
+                                                   shipped_live: LiveAdvisor) -> None:
+    advisor = shipped_live.current
+    for q in (*ZEPHYRIX, "where is the printer"):
+        record(conversation_log, q, advisor.answer(q))
+    conversation_log.flush()
+    clusters = find_gaps(conversation_log.engine, advisor)
+
+    assert find_cluster(clusters, clusters[0].id) is clusters[0]
+    assert find_cluster(clusters, clusters[1].id[:6].upper()) is clusters[1]
+    with pytest.raises(GapNotFound, match="list them again"):
+        find_cluster(clusters, "ffffffffffff")
+    with pytest.raises(GapNotFound):
+        find_cluster(clusters, clusters[0].id[:2])  # too short to be a prefix
