@@ -4,6 +4,11 @@
 the writer batches rows into SQLite or PostgreSQL, or into a local spool when the
 database is unreachable, and replays the spool exactly once when it is back.
 
+Files, all in ADVISOR_DATA_DIR (default ~/.local/share/transformation-advisor):
+`advisor.db` (the SQLite log when DATABASE_URL is unset, WAL mode), `spool/` (records
+waiting for the database), `log-hmac.key` (the pseudonymization secret when
+LOG_HMAC_SECRET is unset; mode 0600).
+
 Names are imported lazily (PEP 562) so `bot.log.cli` can be registered with the
 `advisor` command without importing SQLAlchemy.
 """

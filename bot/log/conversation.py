@@ -7,7 +7,6 @@ import datetime as dt
 import logging
 import threading
 import time
-import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
@@ -23,6 +22,7 @@ from bot.log.db import (
     safe_url,
     upgrade,
 )
+from bot.log.ids import new_id
 from bot.log.pseudonym import Pseudonymizer, load_secret
 from bot.log.records import ExchangeIn, Stats, exchange_row
 from bot.log.spool import Record, Spool
@@ -137,7 +137,7 @@ class ConversationLog:
 
     def record(self, exchange: ExchangeIn) -> str:
         """Hand an exchange off to the background writer; returns its id (uuid hex) at once."""
-        exchange_id = uuid.uuid4().hex
+        exchange_id = new_id()
         item = ("exchange", (exchange, exchange_id, store.utcnow()))
         if self._closed:
             self._deliver(self._rows([item]))  # after close(): straight to the DB or spool
@@ -157,7 +157,7 @@ class ConversationLog:
         if kind not in {"helpful", "not_helpful", "chose_topic"}:
             raise ValueError(f"feedback kind must be helpful, not_helpful or chose_topic: {kind!r}")
         row = {
-            "id": uuid.uuid4().hex,
+            "id": new_id(),
             "exchange_id": exchange_id,
             "created_at": store.utcnow(),
             "user_key": self._pseudo.key(user_id),
@@ -261,6 +261,8 @@ class ConversationLog:
         """Delete everything of one user, including records still queued or spooled later."""
         self.flush()
         key = self.user_key(user_id)
+        for cached in [k for k in self._checklists if k[0] == f"user:{key}"]:
+            self._checklists.pop(cached, None)
         return self._required(lambda conn: store.forget(conn, key), write=True)
 
     def purge(self, *, older_than_days: int) -> int:
@@ -410,5 +412,5 @@ def _writer(owner: ConversationLog, batch_size: int, flush_interval: float) -> A
         owner._maintain,
         batch_size=batch_size,
         flush_interval=flush_interval,
-        idle_interval=min(1.0, max(0.05, flush_interval * 5)),
+        idle_interval=1.0,
     )

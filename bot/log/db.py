@@ -43,7 +43,11 @@ def make_engine(url: str, *, timeout: float = 10.0) -> Engine:
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": timeout, "check_same_thread": False})
+        engine = create_engine(
+            url,
+            hide_parameters=True,  # error messages must not carry questions or keys
+            connect_args={"timeout": timeout, "check_same_thread": False},
+        )
 
         @event.listens_for(engine, "connect")
         def _pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -56,6 +60,7 @@ def make_engine(url: str, *, timeout: float = 10.0) -> Engine:
         return engine
     return create_engine(
         url,
+        hide_parameters=True,
         pool_pre_ping=True,
         pool_size=5,
         max_overflow=5,

@@ -10,6 +10,7 @@ from alembic import context
 from sqlalchemy import create_engine
 from sqlmodel import SQLModel
 
+from bot.curation import models as _curation  # noqa: F401  (revision 0002's tables)
 from bot.log import models  # noqa: F401  (registers the tables on SQLModel.metadata)
 from bot.log.db import normalize_url
 
