@@ -64,15 +64,13 @@ class Advisor:
         kb = load_knowledge_base(kb_path)
         expect = {"params": Params().as_dict()}
         if model_path is not None:
-            classifier, _meta = load_model(model_path, kb_version=kb.version, expect=expect)
-            return cls(kb, classifier, _fit_ranker(kb, classifier))
+            return cls._from_saved(kb, load_model(model_path, kb_version=kb.version, expect=expect)[0])
         if cache_dir is None:
             return cls.from_knowledge_base(kb)
         cached = Path(cache_dir) / f"model-{kb.version}.pkl"
         if cached.exists():
             try:
-                classifier, _meta = load_model(cached, kb_version=kb.version, expect=expect)
-                return cls(kb, classifier, _fit_ranker(kb, classifier))
+                return cls._from_saved(kb, load_model(cached, kb_version=kb.version, expect=expect)[0])
             except ModelMismatchError:
                 log.info("cached model %s does not match; retraining", cached)
         advisor = cls.from_knowledge_base(kb)
@@ -83,10 +81,19 @@ class Advisor:
             log.warning("could not cache the trained model in %s", cache_dir, exc_info=True)
         return advisor
 
+    @classmethod
+    def _from_saved(cls, kb: KnowledgeBase, saved: object) -> Advisor:
+        if isinstance(saved, TopicClassifier):  # a model saved without its ranker
+            return cls(kb, saved, _fit_ranker(kb, saved))
+        if not (isinstance(saved, dict) and isinstance(saved.get("classifier"), TopicClassifier)
+                and isinstance(saved.get("ranker"), EntryRanker)):
+            raise ModelMismatchError("the model file does not hold a topic model and entry ranker")
+        return cls(kb, saved["classifier"], saved["ranker"])
+
     def save(self, path: Path) -> None:
-        """Persist the topic model with the metadata `load` checks."""
-        save_model(path, self.classifier, kb_version=self.kb.version,
-                   extra={"params": self.classifier.params.as_dict()})
+        """Persist the topic model and entry ranker with the metadata `load` checks."""
+        save_model(path, {"classifier": self.classifier, "ranker": self.ranker},
+                   kb_version=self.kb.version, extra={"params": self.classifier.params.as_dict()})
 
     def answer(self, text: str) -> Answer:
         """Answer one question."""
@@ -130,7 +137,7 @@ class Advisor:
         answers: list[Answer | None] = [None] * len(questions)
         if answerable:
             x = self.classifier.transform([questions[i] for i in answerable])
-            predictions = [self.classifier.decide(row) for row in self.classifier.proba(x)]
+            predictions = self.classifier.decide_many(self.classifier.proba(x))
             by_topic: dict[str, list[int]] = {}
             for row, p in enumerate(predictions):
                 if p.label is not None:

@@ -4,12 +4,9 @@ from __future__ import annotations
 
 import pickle
 import platform
+from importlib.metadata import version
 from pathlib import Path
 from typing import Any
-
-import numpy as np
-import scipy
-import sklearn
 
 from knowledge.errors import AdvisorError
 
@@ -21,12 +18,12 @@ class ModelMismatchError(AdvisorError):
 
 
 def library_versions() -> dict[str, str]:
-    """The versions a pickled scikit-learn model depends on."""
+    """The versions a trained model depends on (read without importing scikit-learn)."""
     return {
         "python": platform.python_version(),
-        "scikit-learn": sklearn.__version__,
-        "numpy": np.__version__,
-        "scipy": scipy.__version__,
+        "scikit-learn": version("scikit-learn"),
+        "numpy": version("numpy"),
+        "scipy": version("scipy"),
     }
 
 

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy import sparse
-from sklearn.preprocessing import normalize
+
+from classifiers.vectorize import l2_normalize
 
 
 @dataclass(frozen=True)
@@ -46,7 +47,7 @@ class EntryRanker:
             keys.append(key)
             rows.append(centroid)
         self._groups = {
-            g: (tuple(keys), normalize(sparse.vstack(rows)).tocsr().astype(np.float32))
+            g: (tuple(keys), l2_normalize(sparse.vstack(rows)).tocsr().astype(np.float32))
             for g, (keys, rows) in by_group.items()
         }
         return self
@@ -55,10 +56,17 @@ class EntryRanker:
         """For each row of `x`, the `top` items of `group`, best first."""
         keys, matrix = self._groups[group]
         scores = (x @ matrix.T).toarray()
-        out = []
-        k = min(top, len(keys))
-        for row in scores:
-            idx = np.argpartition(-row, k - 1)[:k] if k < len(keys) else np.arange(len(keys))
-            idx = idx[np.lexsort((idx, -row[idx]))]
-            out.append([RankedItem(keys[i], float(max(0.0, min(1.0, row[i])))) for i in idx])
-        return out
+        n = len(keys)
+        k = min(top, n)
+        if k < n:
+            idx = np.argpartition(-scores, k - 1, axis=1)[:, :k]
+        else:
+            idx = np.broadcast_to(np.arange(n), scores.shape)
+        picked = np.take_along_axis(scores, idx, axis=1)
+        order = np.lexsort((idx, -picked), axis=1)
+        idx = np.take_along_axis(idx, order, axis=1).tolist()
+        picked = np.clip(np.take_along_axis(picked, order, axis=1), 0.0, 1.0).tolist()
+        return [
+            [RankedItem(keys[i], s) for i, s in zip(row_idx, row_s, strict=True)]
+            for row_idx, row_s in zip(idx, picked, strict=True)
+        ]

@@ -11,14 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Self
+from typing import Any, Self
 
 import numpy as np
 from scipy import sparse
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.preprocessing import normalize
 
-from classifiers.vectorize import FastTfidf
+from classifiers.vectorize import CompiledTfidf, l2_normalize
 
 NONE_LABEL = "__none__"
 """The label of out-of-scope training examples: predicting it means abstaining."""
@@ -68,13 +66,14 @@ class TopicClassifier:
 
     def __init__(self, params: Params | None = None):
         self.params = params or Params()
-        self._features: tuple[TfidfVectorizer, ...] = ()
-        self._fast: tuple[FastTfidf, ...] = ()
+        self._features: tuple[CompiledTfidf, ...] = ()
         self._coef: np.ndarray | None = None
         self._intercept: np.ndarray | None = None
         self.classes_: tuple[str, ...] = ()
 
-    def _build_features(self) -> tuple[TfidfVectorizer, ...]:
+    def _build_features(self) -> tuple[Any, ...]:
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
         p = self.params
         return (
             TfidfVectorizer(
@@ -100,14 +99,13 @@ class TopicClassifier:
         """Learn from texts and their labels (use `NONE_LABEL` for out of scope)."""
         if len(texts) != len(labels) or not texts:
             raise ValueError("fit needs as many labels as texts, and at least one of each")
-        # Imported here: serving only needs the learnt weights, and this import is slow.
+        # Imported here: serving only needs the learnt weights, and these imports are slow.
         from sklearn.linear_model import LogisticRegression
 
         p = self.params
-        self._features = self._build_features()
-        self._fast = ()
+        vectorizers = self._build_features()
         texts = list(texts)
-        x = normalize(sparse.hstack([f.fit_transform(texts) for f in self._features]).tocsr())
+        x = l2_normalize(sparse.hstack([v.fit_transform(texts) for v in vectorizers]).tocsr())
         model = LogisticRegression(
             C=p.C,
             solver=p.solver,
@@ -120,6 +118,7 @@ class TopicClassifier:
         self._coef = np.ascontiguousarray(model.coef_.T, dtype=np.float64)
         self._intercept = model.intercept_.astype(np.float64)
         self.classes_ = tuple(str(c) for c in model.classes_)
+        self._features = tuple(CompiledTfidf.from_sklearn(v) for v in vectorizers)
         return self
 
     @property
@@ -130,15 +129,8 @@ class TopicClassifier:
         """The L2-normalised feature vectors of `texts` (shared with the entry ranker)."""
         if not self._features:
             raise NotFittedError("the topic model has not been fitted")
-        if not self._fast:
-            self._fast = tuple(FastTfidf(f) for f in self._features)
         texts = list(texts)
-        return normalize(sparse.hstack([f.transform(texts) for f in self._fast]).tocsr())
-
-    def __getstate__(self) -> dict[str, object]:
-        state = self.__dict__.copy()
-        state["_fast"] = ()  # rebuilt on first use; holds caches, not model state
-        return state
+        return l2_normalize(sparse.hstack([f.transform(texts) for f in self._features]).tocsr())
 
     def proba(self, x: sparse.csr_matrix) -> np.ndarray:
         """Class probabilities for feature rows, columns in `classes_` order.
@@ -155,29 +147,32 @@ class TopicClassifier:
 
     def decide(self, probabilities: np.ndarray) -> Prediction:
         """Turn one row of probabilities into a decision: a label, or abstain."""
+        return self.decide_many(np.atleast_2d(probabilities))[0]
+
+    def decide_many(self, probabilities: np.ndarray) -> list[Prediction]:
+        """Decide for each row of probabilities (sorted once for the whole matrix)."""
         p = self.params
-        order = np.argsort(-probabilities, kind="stable")
-        none_p = 0.0
-        ranked: list[tuple[str, float]] = []
-        for i in order:
-            label = self.classes_[i]
-            if label == NONE_LABEL:
-                none_p = float(probabilities[i])
+        classes = self.classes_
+        order = np.argsort(-probabilities, axis=1, kind="stable")
+        sorted_p = np.take_along_axis(probabilities, order, axis=1).tolist()
+        none_i = classes.index(NONE_LABEL) if NONE_LABEL in classes else -1
+        out = []
+        for row_order, row_p in zip(order.tolist(), sorted_p, strict=True):
+            ranked = tuple((classes[i], q) for i, q in zip(row_order, row_p, strict=True) if i != none_i)
+            none_p = row_p[row_order.index(none_i)] if none_i >= 0 else 0.0
+            best, best_p = ranked[0] if ranked else (None, 0.0)
+            if row_order[0] == none_i:
+                out.append(Prediction(None, best_p, ranked, False, True, none_p))
+            elif best_p < p.abstain_below:
+                out.append(Prediction(None, best_p, ranked, False, False, none_p))
             else:
-                ranked.append((label, float(probabilities[i])))
-        top_label = self.classes_[order[0]]
-        best, best_p = ranked[0] if ranked else (None, 0.0)
-        if top_label == NONE_LABEL:
-            return Prediction(None, best_p, tuple(ranked), False, True, none_p)
-        if best_p < p.abstain_below:
-            return Prediction(None, best_p, tuple(ranked), False, False, none_p)
-        second_p = ranked[1][1] if len(ranked) > 1 else 0.0
-        ambiguous = best_p - second_p < p.ambiguous_margin
-        return Prediction(best, best_p, tuple(ranked), ambiguous, False, none_p)
+                second_p = ranked[1][1] if len(ranked) > 1 else 0.0
+                ambiguous = best_p - second_p < p.ambiguous_margin
+                out.append(Prediction(best, best_p, ranked, ambiguous, False, none_p))
+        return out
 
     def predict(self, texts: Sequence[str]) -> list[Prediction]:
         """Decide for each text."""
         if not texts:
             return []
-        probabilities = self.proba(self.transform(texts))
-        return [self.decide(row) for row in probabilities]
+        return self.decide_many(self.proba(self.transform(texts)))

@@ -1,31 +1,40 @@
-"""A faster `transform` for fitted TF-IDF vectorizers, with the same output as scikit-learn's.
+"""Fitted TF-IDF vectorizers compiled to plain data, for fast loading and fast transforms.
 
-scikit-learn's transform counts features in a Python loop that raises and catches a
-KeyError for every n-gram outside the vocabulary (most character n-grams of a new message),
-and builds character n-grams with per-item appends. At serving time that is most of the cost
-of an answer, so this module does the same work with dictionary `get` calls and list
-comprehensions, then applies the fitted IDF weights and L2 norm. Tests check it against
-scikit-learn's own `transform` on arbitrary text.
+Training uses scikit-learn's `TfidfVectorizer`. Serving needs only what it learnt (the
+vocabulary and IDF weights) and how it cuts text into n-grams, so `CompiledTfidf` keeps
+exactly that: loading a saved model then needs neither scikit-learn (about a second to
+import) nor its per-n-gram Python loop, which raises and catches a KeyError for every
+n-gram outside the vocabulary. Character n-grams never cross words, so their vocabulary
+ids are cached per word. Tests check the output against scikit-learn's own `transform`.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 from scipy import sparse
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.preprocessing import normalize
-
-_WHITE = re.compile(r"\s\s+")
-
 
 WORD_CACHE_SIZE = 200_000
 """Words whose character n-gram ids are remembered; the cache is emptied when full."""
 
+_WHITE = re.compile(r"\s\s+")
 
-def _char_wb_grams(word: str, min_n: int, max_n: int) -> list[str]:
+
+def strip_accents(text: str) -> str:
+    """scikit-learn's `strip_accents_unicode`: decompose, then drop combining marks."""
+    try:
+        text.encode("ascii")
+        return text
+    except UnicodeEncodeError:
+        decomposed = unicodedata.normalize("NFKD", text)
+        return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def char_wb_grams(word: str, min_n: int, max_n: int) -> list[str]:
     """scikit-learn's `char_wb` n-grams of one word, padded with a space on each side."""
     w = f" {word} "
     size = len(w)
@@ -38,42 +47,89 @@ def _char_wb_grams(word: str, min_n: int, max_n: int) -> list[str]:
     return grams
 
 
-class FastTfidf:
-    """Wraps a fitted `TfidfVectorizer` (sublinear TF, L2 norm) with a faster transform."""
+def l2_normalize(x: sparse.csr_matrix) -> sparse.csr_matrix:
+    """Scale each row to unit length (empty rows stay empty)."""
+    x = x.tocsr()
+    norms = np.sqrt(np.asarray(x.multiply(x).sum(axis=1)).ravel())
+    norms[norms == 0] = 1.0
+    return sparse.csr_matrix(sparse.diags(1.0 / norms) @ x)
 
-    def __init__(self, vec: TfidfVectorizer):
-        self.vec = vec
-        self.vocabulary = vec.vocabulary_
-        self.idf = vec.idf_.astype(np.float32)
-        self.sublinear = vec.sublinear_tf
-        self.by_word = vec.analyzer == "char_wb"
-        self.preprocess = vec.build_preprocessor()
-        self.analyze = vec.build_analyzer()
+
+class CompiledTfidf:
+    """The serving half of a fitted `TfidfVectorizer` (word or char_wb, sublinear, L2)."""
+
+    def __init__(self, *, analyzer: str, ngram_range: tuple[int, int], lowercase: bool,
+                 accents: bool, token_pattern: str, vocabulary: dict[str, int],
+                 idf: np.ndarray, sublinear: bool):
+        if analyzer not in {"word", "char_wb"}:
+            raise ValueError(f"unsupported analyzer {analyzer!r}")
+        self.analyzer = analyzer
+        self.ngram_range = ngram_range
+        self.lowercase = lowercase
+        self.accents = accents
+        self.token_pattern = token_pattern
+        self.vocabulary = vocabulary
+        self.idf = idf.astype(np.float32)
+        self.sublinear = sublinear
+        self._setup()
+
+    @classmethod
+    def from_sklearn(cls, vec: Any) -> CompiledTfidf:
+        """Compile a fitted `TfidfVectorizer`; refuses options this class does not mirror."""
+        if vec.strip_accents not in (None, "unicode") or vec.stop_words is not None \
+                or vec.tokenizer is not None or vec.preprocessor is not None or vec.norm != "l2" \
+                or not vec.use_idf:
+            raise ValueError("only plain word/char_wb TF-IDF with L2 norm can be compiled")
+        return cls(analyzer=vec.analyzer, ngram_range=tuple(vec.ngram_range),
+                   lowercase=vec.lowercase, accents=vec.strip_accents == "unicode",
+                   token_pattern=vec.token_pattern, vocabulary=dict(vec.vocabulary_),
+                   idf=vec.idf_, sublinear=vec.sublinear_tf)
+
+    def _setup(self) -> None:
+        self._token_re = re.compile(self.token_pattern)
         self._word_ids: dict[str, list[int]] = {}
 
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        del state["_token_re"], state["_word_ids"]  # rebuilt on load; the cache is not state
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._setup()
+
+    def _preprocess(self, doc: str) -> str:
+        if self.lowercase:
+            doc = doc.lower()
+        return strip_accents(doc) if self.accents else doc
+
     def _ids_of_word(self, word: str) -> list[int]:
-        """Vocabulary ids of a word's character n-grams (they never cross words), cached."""
         ids = self._word_ids.get(word)
         if ids is None:
             get = self.vocabulary.get
-            grams = _char_wb_grams(word, *self.vec.ngram_range)
-            ids = [i for i in map(get, grams) if i is not None]
+            ids = [i for i in map(get, char_wb_grams(word, *self.ngram_range)) if i is not None]
             if len(self._word_ids) >= WORD_CACHE_SIZE:
                 self._word_ids = {}
             self._word_ids[word] = ids
         return ids
 
     def _ids(self, doc: str) -> list[int]:
-        if self.by_word:
+        doc = self._preprocess(doc)
+        if self.analyzer == "char_wb":
             ids: list[int] = []
-            for word in _WHITE.sub(" ", self.preprocess(doc)).split():
+            for word in _WHITE.sub(" ", doc).split():
                 ids.extend(self._ids_of_word(word))
             return ids
+        tokens = self._token_re.findall(doc)
+        min_n, max_n = self.ngram_range
+        grams = list(tokens) if min_n == 1 else []
+        for n in range(max(2, min_n), max_n + 1):
+            grams += [" ".join(tokens[i : i + n]) for i in range(len(tokens) - n + 1)]
         get = self.vocabulary.get
-        return [i for i in map(get, self.analyze(doc)) if i is not None]
+        return [i for i in map(get, grams) if i is not None]
 
     def transform(self, docs: Sequence[str]) -> sparse.csr_matrix:
-        """TF-IDF rows for `docs`, equal to the wrapped vectorizer's `transform`."""
+        """TF-IDF rows for `docs`, equal to the fitted vectorizer's `transform`."""
         indices: list[int] = []
         indptr = [0]
         for doc in docs:
@@ -89,4 +145,4 @@ class FastTfidf:
             np.log(x.data, out=x.data)
             x.data += 1
         x.data *= self.idf[x.indices]
-        return normalize(x, copy=False)
+        return l2_normalize(x)

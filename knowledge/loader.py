@@ -21,6 +21,7 @@ MAX_FILE_BYTES = 2_000_000
 MIN_OUT_OF_SCOPE = 60
 
 Lines = dict[tuple[Any, ...], int]
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when available: same marks, faster
 
 
 class _Reader:
@@ -32,7 +33,7 @@ class _Reader:
         self.problems: list[Problem] = []
 
     def read(self, text: str) -> Any:
-        loader = yaml.SafeLoader(text)
+        loader = _Loader(text)
         try:
             node = loader.get_single_node()
         except yaml.YAMLError as exc:
@@ -47,7 +48,7 @@ class _Reader:
             return None
         return self._build(node, (), loader)
 
-    def _build(self, node: yaml.Node, path: tuple[Any, ...], loader: yaml.SafeLoader) -> Any:
+    def _build(self, node: yaml.Node, path: tuple[Any, ...], loader: Any) -> Any:
         self.lines[path] = node.start_mark.line + 1
         if isinstance(node, yaml.MappingNode):
             out: dict[Any, Any] = {}

@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from classifiers.vectorize import FastTfidf
+from classifiers.vectorize import CompiledTfidf
 
 CORPUS = [
     "Staff fear the new case system will cost them their jobs",
@@ -31,14 +31,24 @@ VECTORIZERS = [_fitted("char_wb"), _fitted("word")]
 def test_fast_transform_equals_scikit_learn(docs):
     for vec in VECTORIZERS:
         expected = vec.transform(docs)
-        got = FastTfidf(vec).transform(docs)
+        got = CompiledTfidf.from_sklearn(vec).transform(docs)
         assert got.shape == expected.shape
         assert np.allclose(got.toarray(), expected.toarray(), atol=1e-6)
 
 
 def test_word_cache_is_reused_and_stays_correct():
-    fast = FastTfidf(VECTORIZERS[0])
+    fast = CompiledTfidf.from_sklearn(VECTORIZERS[0])
     first = fast.transform(CORPUS).toarray()
     assert fast._word_ids
     again = fast.transform(CORPUS).toarray()
     assert np.array_equal(first, again)
+
+
+def test_compiled_vectorizer_pickles_without_scikit_learn_objects():
+    import pickle
+
+    fast = CompiledTfidf.from_sklearn(VECTORIZERS[1])
+    blob = pickle.dumps(fast)
+    assert b"sklearn" not in blob
+    assert np.allclose(pickle.loads(blob).transform(CORPUS).toarray(),
+                       VECTORIZERS[1].transform(CORPUS).toarray(), atol=1e-6)
