@@ -209,11 +209,9 @@ def act(handler, services, action: dict, *, user="U0000USER", channel="C0000CHAN
     ack, respond, client = Recorder(), Recorder(), client or Recorder()
     body = action_payload(action, response_url="http://x", user=user, channel=channel,
                           ephemeral=ephemeral)
-    kwargs = {"ack": ack, "body": body, "action": body["actions"][0], "respond": respond,
-              "logger": logger, "services": services}
-    if "client" in handler.__code__.co_varnames:
-        kwargs["client"] = client
-    handler(**kwargs)
+    available = {"ack": ack, "body": body, "action": body["actions"][0], "respond": respond,
+                 "logger": logger, "services": services, "client": client}
+    handler(**{k: val for k, val in available.items() if k in handler.__code__.co_varnames})
     assert ack.named("call"), "ack() first"
     return ack, respond, client
 
@@ -320,3 +318,40 @@ def test_opening_the_messages_tab_offers_suggested_prompts(services):
                              "channel": "D1"}, Recorder(), logger, services, prompts)
     [call] = prompts.named("call")
     assert len(call["prompts"]) == 4 and call["title"]
+
+
+def test_home_topic_button_opens_the_topics_strategies_in_a_modal(services):
+    _, _, client = act(actions.on_home_topic, services,
+                       {"action_id": f"{v.HOME_TOPIC}_3", "value": v.pack(t="security-privacy")})
+    [opened] = client.named("views_open")
+    assert opened["trigger_id"] == "1.2.3" and opened["view"]["type"] == "modal"
+    assert opened["view"]["title"]["text"] == "Security privacy"
+    titles = [e.title for e in services.advisor.kb.topic("security-privacy").entries]
+    assert all(t in str(opened["view"]["blocks"]) for t in titles)
+
+
+def test_open_checklist_sends_the_users_own_list_to_their_dm(services):
+    user = new_user()
+    services.log.set_checklist_item(scope=f"user:{user}", checklist_id="measurement-2", item=0,
+                                    done=True)
+    _, _, client = act(actions.on_open_checklist, services,
+                       {"action_id": f"{v.OPEN_CHECKLIST}_0", "value": v.pack(c="measurement-2")},
+                       user=user)
+    [post] = client.named("chat_postMessage")
+    assert post["channel"] == user and "1 of 3 done" in post["text"]
+    assert v.POST_CHECKLIST not in str(post["blocks"])
+
+
+def test_home_lists_recent_questions_and_open_checklists(services):
+    user = new_user()
+    event = message("how do we train the staff", channel="D0000DM02", channel_type="im")
+    event["user"] = user
+    messages.on_message(event, body_for(event), Recorder(), CONTEXT, logger, services)
+    services.log.set_checklist_item(scope=f"user:{user}", checklist_id="training-skills-0",
+                                    item=1, done=True)
+    client = Recorder()
+    home.on_app_home_opened({"type": "app_home_opened", "user": user, "tab": "home"},
+                            client, logger, services)
+    view = str(client.named("views_publish")[0]["view"])
+    assert "how do we train the staff" in view
+    assert "Training skills strategy 0" in view and "1 of 3 done" in view
