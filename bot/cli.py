@@ -32,7 +32,7 @@ model_app = typer.Typer(help="Train and persist the topic model.", no_args_is_he
 app.add_typer(kb_app, name="kb")
 app.add_typer(model_app, name="model")
 
-out = Console(highlight=False, soft_wrap=True)
+out = Console(highlight=False)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 KbOption = Annotated[
@@ -207,13 +207,13 @@ def kb_validate(
     except KnowledgeBaseError as exc:
         for p in exc.problems:
             (err.print if p.severity == "error" else out.print)(
-                f"{p.severity}: {p}", markup=False, highlight=False)
+                f"{p.severity}: {p}", markup=False, highlight=False, soft_wrap=True)
         raise typer.Exit(1) from None
     for w in kb.warnings:
-        out.print(f"warning: {w}", markup=False, highlight=False)
+        out.print(f"warning: {w}", markup=False, highlight=False, soft_wrap=True)
     out.print(f"ok: {len(kb.topics)} topics, {len(kb.entries)} entries, "
               f"{len(kb.out_of_scope)} out-of-scope examples, version {kb.version}"
-              + (f", {len(kb.warnings)} warning(s)" if kb.warnings else ""), markup=False)
+              + (f", {len(kb.warnings)} warning(s)" if kb.warnings else ""), markup=False, soft_wrap=True)
     if strict and kb.warnings:
         raise typer.Exit(1)
 
@@ -269,6 +269,10 @@ app.command("report")(log_cli.report)
 from bot.slack import cli as slack_cli  # noqa: E402 (Typer only; Bolt loads inside serve)
 
 app.command("serve")(slack_cli.serve)
+
+from bot.curation import cli as curation_cli  # noqa: E402 (Typer only; the rest loads lazily)
+
+curation_cli.register(kb_app)
 
 
 def main() -> None:
