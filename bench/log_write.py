@@ -128,6 +128,7 @@ def _process_worker(url: str | None, data_dir: str, n: int, offset: int, go, out
     answer = _answer()
     exchanges = [_exchange(offset + i, answer) for i in range(n)]
     log = _log(url, Path(data_dir))
+    out.put("ready")
     go.wait()
     started = time.time()
     for ex in exchanges:
@@ -137,6 +138,7 @@ def _process_worker(url: str | None, data_dir: str, n: int, offset: int, go, out
 
 
 def _processes(url: str | None, data_dir: Path, n: int, writers: int) -> float:
+    """n exchanges from `writers` processes, timed from the first start to the last close()."""
     ctx = multiprocessing.get_context("spawn")
     go, out = ctx.Event(), ctx.Queue()
     per = n // writers
@@ -146,19 +148,13 @@ def _processes(url: str | None, data_dir: Path, n: int, writers: int) -> float:
     ]
     for p in procs:
         p.start()
-    time.sleep(0.5)
-    while sum(1 for p in procs if p.is_alive()) == writers and out.empty() and not _ready(procs):
-        break
-    time.sleep(3.0)  # let every worker import and start its log before the starting gun
+    for _ in procs:  # every worker imported and started its log: start them together
+        assert out.get(timeout=600) == "ready"
     go.set()
     spans = [out.get(timeout=600) for _ in procs]
     for p in procs:
         p.join()
     return per * writers / (max(e for _, e in spans) - min(s for s, _ in spans))
-
-
-def _ready(procs) -> bool:  # type: ignore[no-untyped-def]
-    return all(p.is_alive() for p in procs)
 
 
 def _pct(ns: list[int], q: float) -> float:
