@@ -1,0 +1,329 @@
+"""`advisor kb gaps | accept | draft | dismiss | stale | lint | reload | reviewed | audit`.
+
+The command-line twins of the Slack admin actions. They act as `cli:<os user>` in the
+audit. Heavy libraries load inside the commands.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Optional
+
+import typer
+from rich.console import Console
+
+from knowledge.errors import AdvisorError
+
+if TYPE_CHECKING:
+    from bot.advisor import Advisor
+    from bot.curation.service import Curator, Outcome, Proposal
+
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+KbOption = Annotated[
+    Optional[Path],  # noqa: UP045 - Typer needs Optional here
+    typer.Option("--kb", help="Knowledge-base folder (default: ADVISOR_KB_PATH or the shipped base)."),
+]
+DaysOption = Annotated[int, typer.Option("--days", min=1, help="How many days of questions to look at.")]
+YesOption = Annotated[bool, typer.Option("--yes", "-y", help="Apply even if a figure drops by more "
+                                         "than 2 points, without asking.")]
+NoCheckOption = Annotated[bool, typer.Option("--no-check", help="Skip the before/after "
+                                             "cross-validation and development-set figures.")]
+
+
+def register(kb_app: typer.Typer) -> None:
+    """Add the curation commands to `advisor kb`."""
+    for name, command in (("gaps", gaps), ("accept", accept), ("draft", draft),
+                          ("dismiss", dismiss), ("stale", stale), ("lint", lint),
+                          ("reload", reload), ("reviewed", reviewed), ("audit", audit)):
+        kb_app.command(name)(command)
+
+
+def _fail(message: str) -> typer.Exit:
+    err.print(f"error: {message}", markup=False)
+    return typer.Exit(1)
+
+
+@contextmanager
+def _curator(kb: Path | None, *, measure: bool = True) -> Iterator[Curator]:
+    """A curator on the configured database; every known error becomes one clear line."""
+    from bot.curation.service import Curator
+    from bot.log import ConversationLog
+    from bot.settings import load_settings
+    from knowledge import KnowledgeBaseError
+
+    log = None
+    try:
+        settings = load_settings()
+        log = ConversationLog.from_settings(settings)
+        log.prepare()
+        yield Curator(settings=settings, engine=log.engine, kb_path=kb, measure_quality=measure)
+    except KnowledgeBaseError as exc:
+        for p in exc.problems:
+            err.print(f"{p.severity}: {p}", markup=False)
+        raise _fail("the knowledge base would be invalid: nothing was changed") from None
+    except AdvisorError as exc:
+        raise _fail(str(exc)) from None
+    finally:
+        if log is not None:
+            log.close()
+
+
+def _advisor(curator: Curator) -> Advisor:
+    from bot.advisor import Advisor
+
+    return Advisor.load(curator.kb_path, cache_dir=curator.data_dir / "models")
+
+
+def _actor() -> str:
+    from bot.curation.audit import cli_actor
+
+    return cli_actor()
+
+
+def gaps(
+    days: DaysOption = 30,
+    export: Annotated[Optional[Path], typer.Option(  # noqa: UP045
+        "--export", help="Write the clusters and proposals to a file: .yaml to review, "
+        ".diff/.patch for git apply.")] = None,
+    low_confidence: Annotated[float, typer.Option(
+        min=0, max=1, help="Answers below this confidence count as gaps.")] = 0.45,
+    kb: KbOption = None,
+) -> None:
+    """Questions the advisor could not answer well, grouped by similarity (the gaps inbox)."""
+    from bot.curation.export import export_gaps
+
+    with _curator(kb) as curator:
+        advisor = _advisor(curator)
+        clusters = curator.gaps(advisor, days=days, low_confidence=low_confidence)
+        if export is not None:
+            n = export_gaps(export, clusters, curator.kb_path, days=days,
+                            kb_version=advisor.kb.version)
+            out.print(f"wrote {export}: {len(clusters)} clusters, {n} with a proposed change",
+                      markup=False)
+            return
+    if not clusters:
+        out.print(f"no open gaps in the last {days} days", markup=False)
+        return
+    total = sum(c.size for c in clusters)
+    out.print(f"{len(clusters)} gap clusters, {total} questions, last {days} days", markup=False)
+    for c in clusters:
+        topic = c.likely_topic or "?"
+        source = "users re-routed" if c.topic_from == "rerouted" else "model"
+        why = ", ".join(f"{k} {v}" for k, v in c.reasons.items())
+        out.print(f"\n{c.id}  {c.size} question(s)  likely topic: {topic} ({source})  "
+                  f"closest entry: {c.suggested_entry or '-'}  [{why}]", markup=False)
+        out.print(f"    {c.representative.question!r}", markup=False)
+    out.print("\nAct on one: advisor kb accept ID --entry ENTRY · advisor kb draft ID --topic T "
+              "--title … · advisor kb dismiss ID", markup=False)
+
+
+def accept(
+    cluster_id: Annotated[str, typer.Argument(help="The cluster id from `advisor kb gaps`.")],
+    entry: Annotated[str, typer.Option("--entry", help="The entry to add the questions to.")],
+    days: DaysOption = 30,
+    yes: YesOption = False,
+    no_check: NoCheckOption = False,
+    kb: KbOption = None,
+) -> None:
+    """Add a cluster's questions (redacted) as situations of an entry, then reload."""
+    with _curator(kb, measure=not no_check) as curator:
+        cluster = curator.cluster(_advisor(curator), cluster_id, days=days)
+        out.print(f"adding {len(cluster.situations)} question(s) of cluster {cluster.id} to "
+                  f"{entry}", markup=False)
+        _apply(curator, curator.propose_accept(cluster, entry), yes=yes)
+
+
+def draft(
+    cluster_id: Annotated[str, typer.Argument(help="The cluster id from `advisor kb gaps`.")],
+    topic: Annotated[str, typer.Option("--topic", help="The topic the new entry belongs to.")],
+    title: Annotated[str, typer.Option("--title", help="The entry's title.")],
+    summary: Annotated[str, typer.Option("--summary", help="Two to four sentences.")],
+    action: Annotated[list[str], typer.Option("--action", help="An action (repeat, in order; 3+).")],
+    situation: Annotated[Optional[list[str]], typer.Option(  # noqa: UP045
+        "--situation", help="A situation besides the cluster's questions (repeat).")] = None,
+    entry_id: Annotated[Optional[str], typer.Option(  # noqa: UP045
+        "--id", help="The entry id (default: a slug of the title).")] = None,
+    owner: Annotated[Optional[str], typer.Option(  # noqa: UP045
+        "--owner", help="A team, or a Slack user id for review reminders (default: the "
+        "topic's usual owner).")] = None,
+    days: DaysOption = 30,
+    yes: YesOption = False,
+    no_check: NoCheckOption = False,
+    kb: KbOption = None,
+) -> None:
+    """Draft a new entry in a topic from a cluster's questions, then reload."""
+    with _curator(kb, measure=not no_check) as curator:
+        cluster = curator.cluster(_advisor(curator), cluster_id, days=days)
+        proposal = curator.propose_draft(cluster, topic=topic, title=title, summary=summary,
+                                         actions=action, situations=situation or (),
+                                         entry_id=entry_id, owner=owner)
+        _apply(curator, proposal, yes=yes)
+
+
+def dismiss(
+    cluster_id: Annotated[str, typer.Argument(help="The cluster id from `advisor kb gaps`.")],
+    days: DaysOption = 30,
+    kb: KbOption = None,
+) -> None:
+    """Take a cluster out of the gaps inbox for good."""
+    with _curator(kb, measure=False) as curator:
+        cluster = curator.cluster(_advisor(curator), cluster_id, days=days)
+        audit_id = curator.dismiss(_actor(), cluster)
+    out.print(f"dismissed cluster {cluster.id} ({cluster.size} questions); audit #{audit_id}",
+              markup=False)
+
+
+def reviewed(
+    entry_id: Annotated[str, typer.Argument(help="The entry you have reviewed.")],
+    kb: KbOption = None,
+) -> None:
+    """Mark an entry reviewed today (its last_reviewed), then reload."""
+    with _curator(kb, measure=False) as curator:
+        outcome = curator.mark_reviewed(_actor(), entry_id)
+    _print_outcome(outcome)
+
+
+def stale(kb: KbOption = None) -> None:
+    """Entries past last_reviewed + review_every_days, with their owners."""
+    from bot.curation.stale import stale_entries
+    from bot.settings import load_settings
+    from knowledge import KnowledgeBaseError, load_knowledge_base
+
+    try:
+        base = load_knowledge_base(kb or load_settings().advisor_kb_path)
+    except KnowledgeBaseError as exc:
+        raise _fail(str(exc)) from None
+    found = stale_entries(base)
+    if not found:
+        out.print(f"no entries are past their review date ({len(base.entries)} checked)",
+                  markup=False)
+        return
+    out.print(f"{len(found)} entries past their review date", markup=False)
+    for s in found:
+        out.print(f"{s.entry_id} ({s.topic})  owner: {s.owner}  last reviewed "
+                  f"{s.last_reviewed.isoformat()}, due {s.due.isoformat()}, "
+                  f"{s.days_overdue} days overdue  {s.file}:{s.line}", markup=False)
+    out.print("After reviewing one: advisor kb reviewed ENTRY_ID", markup=False)
+
+
+def lint(
+    days: DaysOption = 30,
+    no_cv: Annotated[bool, typer.Option("--no-cv", help="Skip cross-validation (faster).")] = False,
+    threshold: Annotated[float, typer.Option(
+        min=0.5, max=1.0, help="Cosine similarity at which situations count as near-duplicates.")] = 0.85,
+    kb: KbOption = None,
+) -> None:
+    """Lint: near-duplicates across topics, thin topics, unused and misclassified entries."""
+    from bot.curation.lint import lint as run_lint
+    from knowledge import load_knowledge_base
+
+    with _curator(kb, measure=False) as curator:
+        base = load_knowledge_base(curator.kb_path)
+        predicted = None if no_cv else curator.quality().cv_predicted
+        report = run_lint(base, engine=curator.engine, days=days, cv_predicted=predicted,
+                          near_threshold=threshold)
+    _print_lint(report)
+
+
+def reload(kb: KbOption = None) -> None:
+    """Validate the knowledge base, then ask the running server to reload it (SIGHUP)."""
+    from bot.live import ServerNotRunning, signal_reload
+    from bot.settings import load_settings
+    from knowledge import KnowledgeBaseError, load_knowledge_base
+
+    settings = load_settings()
+    try:
+        base = load_knowledge_base(kb or settings.advisor_kb_path)
+    except KnowledgeBaseError as exc:
+        for p in exc.problems:
+            err.print(f"{p.severity}: {p}", markup=False)
+        raise _fail("the knowledge base is invalid; the server keeps serving its current "
+                    "version") from None
+    try:
+        pid = signal_reload(settings.advisor_data_dir)
+    except ServerNotRunning as exc:
+        raise _fail(str(exc)) from None
+    out.print(f"asked the advisor server (pid {pid}) to reload knowledge base {base.version}; "
+              "/healthz shows the version it serves", markup=False)
+
+
+def audit(
+    limit: Annotated[int, typer.Option(min=1, help="How many events to show.")] = 20,
+) -> None:
+    """The latest admin actions (and refused attempts): who, when, what."""
+    with _curator(None, measure=False) as curator:
+        events = curator.audit.recent(limit=limit)
+    if not events:
+        out.print("no admin actions recorded yet", markup=False)
+        return
+    for e in events:
+        out.print(f"#{e.id}  {e.at:%Y-%m-%d %H:%M} UTC  {e.actor}  {e.action}  {e.target}",
+                  markup=False)
+
+
+# -- shared output --------------------------------------------------------------------------
+
+
+def _apply(curator: Curator, proposal: Proposal, *, yes: bool) -> None:
+    from bot.curation.service import NeedsConfirmation
+
+    change = proposal.change
+    if not change.changed:
+        out.print(f"nothing new: {change.target} already has these situations", markup=False)
+    else:
+        out.print(change.diff(), markup=False, end="")
+    if proposal.comparison is not None:
+        for line in proposal.comparison.lines():
+            out.print(line, markup=False)
+    actor = _actor()
+    try:
+        outcome = curator.commit(actor, proposal, confirmed=yes)
+    except NeedsConfirmation as exc:
+        if not typer.confirm(f"{exc}. Apply anyway?", default=False):
+            raise _fail("not applied") from None
+        outcome = curator.commit(actor, proposal, confirmed=True)
+    _print_outcome(outcome)
+
+
+def _print_outcome(outcome: Outcome) -> None:
+    change = outcome.change
+    if outcome.kb_version is None:
+        out.print(f"{change.target}: nothing to change; audit #{outcome.audit_id}", markup=False)
+    else:
+        out.print(f"wrote {change.file} (knowledge base {outcome.kb_version}); "
+                  f"audit #{outcome.audit_id}", markup=False)
+    if change.action == "mark_reviewed":
+        out.print(f"{change.target}: last reviewed {change.before['last_reviewed']} → "
+                  f"{change.after['last_reviewed']}", markup=False)
+    out.print(outcome.reload, markup=False)
+
+
+def _print_lint(report) -> None:  # type: ignore[no-untyped-def]
+    section = out.print
+    section(f"near-duplicate situations across topics: {len(report.near_duplicates)}",
+            markup=False)
+    for d in report.near_duplicates:
+        section(f"  {d.similarity:.2f}  {d.entry} ({d.topic}): {d.text!r}\n"
+                f"        {d.other_entry} ({d.other_topic}): {d.other_text!r}", markup=False)
+    section(f"thin topics: {len(report.thin_topics)}", markup=False)
+    for t in report.thin_topics:
+        section(f"  {t.topic}: {t.situations} situations in {t.entries} entries "
+                f"(median topic: {t.median:g})", markup=False)
+    if report.never_recommended is not None:
+        section(f"entries never recommended in the last {report.days} days "
+                f"({report.exchanges} exchanges): {len(report.never_recommended)}", markup=False)
+        for entry_id in report.never_recommended:
+            section(f"  {entry_id}", markup=False)
+    if report.misclassified is not None:
+        section(f"entries whose situations cross-validation misclassifies: "
+                f"{len(report.misclassified)}", markup=False)
+        for m in report.misclassified:
+            went = ", ".join(f"{label} {n}" for label, n in m.went_to)
+            section(f"  {m.entry} ({m.topic}): {m.wrong}/{m.total} elsewhere: {went}",
+                    markup=False)
+    for note in report.notes:
+        section(f"note: {note}", markup=False)
