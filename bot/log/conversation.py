@@ -52,7 +52,7 @@ class ConversationLog:
         retention_days: int = 180,
         batch_size: int = 500,
         flush_interval: float = 0.2,
-        db_timeout: float = 10.0,
+        db_timeout: float = 5.0,
         retry_interval: float = 5.0,
         purge_every: float = 6 * 3600.0,
     ):
