@@ -391,6 +391,25 @@ def signal_reload(data_dir: Path) -> int:
     return pid
 
 
+@contextmanager
+def running(live: LiveAdvisor, settings: Settings, *, sighup: bool = True) -> Iterator[LiveAdvisor]:
+    """For a one-process server (Socket Mode): pid file, SIGHUP and file watcher for the block.
+
+    Call from the main thread (signal handlers can only be installed there).
+    """
+    data_dir = settings.advisor_data_dir
+    with pid_file(data_dir):
+        previous = install_sighup(live) if sighup else None
+        if settings.advisor_watch_seconds > 0 and live.kb_path is not None:
+            live.watch(interval=settings.advisor_watch_seconds)
+        try:
+            yield live
+        finally:
+            live.close()
+            if previous is not None:
+                signal.signal(signal.SIGHUP, previous)
+
+
 def reload_everywhere(live: LiveAdvisor, data_dir: Path, *, reason: str) -> ReloadResult:
     """Reload here (errors come back at once), then ask the server's main process to reload.
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import fcntl
+import hashlib
 import io
 import itertools
 import os
@@ -218,10 +220,23 @@ def apply(change: Change) -> KnowledgeBase | None:
     if not change.changed:
         return None
     kb = validate(change)
-    if change.file.read_text(encoding="utf-8") != change.original:
-        raise EditError(f"{change.file} changed while the edit was being prepared; try again")
-    write_atomically(change.file, change.text)
+    with _edit_lock(change.root):
+        if change.file.read_text(encoding="utf-8") != change.original:
+            raise EditError(f"{change.file} changed while the edit was being prepared; try again")
+        write_atomically(change.file, change.text)
     return kb
+
+
+@contextmanager
+def _edit_lock(root: Path) -> Iterator[None]:
+    """Serialise check-and-write across processes (an flock beside the system's temp files)."""
+    key = hashlib.sha256(str(root.resolve()).encode()).hexdigest()[:16]
+    with open(Path(tempfile.gettempdir()) / f"advisor-kb-{key}.lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 def write_atomically(path: Path, text: str) -> None:

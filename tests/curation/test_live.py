@@ -22,6 +22,7 @@ from bot.live import (
     install_sighup,
     pid_path,
     reload_everywhere,
+    running,
     server_pid,
     signal_reload,
     write_pid_file,
@@ -254,3 +255,32 @@ def test_gunicorn_hooks_write_the_pid_reload_and_clean_up(live: LiveAdvisor, kb_
     assert live.status.changed and live.status.reason == "SIGHUP"
     hooks["on_exit"](object())
     assert not pid_path(tmp_path).exists()
+
+
+def test_a_one_process_server_runs_with_a_pid_file_and_reloads_on_sighup(
+        live: LiveAdvisor, kb_copy: Path, tmp_path: Path) -> None:
+    from bot.settings import load_settings
+
+    settings = load_settings({"ADVISOR_DATA_DIR": str(tmp_path), "ADVISOR_WATCH_SECONDS": "0"})
+    before = signal.getsignal(signal.SIGHUP)
+    with running(live, settings):
+        assert server_pid(tmp_path) == os.getpid()
+        old = live.current.kb.version
+        _add_situation(kb_copy)
+        signal_reload(tmp_path)  # what `advisor kb reload` does
+        _wait_for(lambda: live.current.kb.version != old, "SIGHUP to reload")
+        assert live.status.reason == "SIGHUP" and live._watcher is None
+    assert not pid_path(tmp_path).exists()
+    assert signal.getsignal(signal.SIGHUP) == before
+
+
+def test_a_one_process_server_watches_the_files_when_asked(live: LiveAdvisor, kb_copy: Path,
+                                                             tmp_path: Path) -> None:
+    from bot.settings import load_settings
+
+    settings = load_settings({"ADVISOR_DATA_DIR": str(tmp_path), "ADVISOR_WATCH_SECONDS": "0.05"})
+    with running(live, settings, sighup=False):
+        old = live.current.kb.version
+        _add_situation(kb_copy)
+        _wait_for(lambda: live.current.kb.version != old, "the watcher to reload")
+    assert live.status.reason == "files changed"
