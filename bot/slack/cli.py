@@ -40,15 +40,18 @@ def serve(
         typer.echo(f"error: {str(exc).splitlines()[0]} (run `advisor kb check` for all)",
                    err=True)
         raise typer.Exit(2) from None
-    if socket:
-        from bot.slack.runner import run_socket_mode
+    from bot.slack.runner import http_server, run_socket_mode
 
-        run_socket_mode(settings, live)
-        return
-    from bot.slack.runner import http_server
-
-    http_server(settings, live, port=port or settings.port,
-                workers=workers or settings.web_concurrency, host=host).run()
+    try:
+        if socket:
+            run_socket_mode(settings, live)
+            return
+        server = http_server(settings, live, port=port or settings.port,
+                             workers=workers or settings.web_concurrency, host=host)
+    except AdvisorError as exc:  # e.g. the log's database is not migrated or unreachable
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    server.run()
 
 
 if __name__ == "__main__":

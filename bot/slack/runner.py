@@ -77,6 +77,28 @@ class Worker:
         self.log.close()
 
 
+def check_slack(settings: Settings) -> None:
+    """Call `auth.test` once, so a bad token or an unreachable Slack stops start-up in one
+    line instead of failing every worker's boot."""
+    from slack_sdk.errors import SlackApiError
+
+    from bot.settings import SettingsError
+    from bot.slack.web import make_client
+    from knowledge.errors import AdvisorError
+
+    client = make_client(settings)
+    try:
+        client.auth_test()
+    except SlackApiError as exc:
+        error = exc.response.get("error") if exc.response is not None else "refused"
+        raise SettingsError(f"SLACK_BOT_TOKEN was refused by Slack ({error}): copy the Bot "
+                            "User OAuth Token from the app's OAuth & Permissions page") from None
+    except (OSError, ValueError) as exc:
+        reason = getattr(exc, "reason", exc)
+        raise AdvisorError(f"cannot reach Slack's Web API at {client.base_url} ({reason}): "
+                           "check the network, the outbound proxy or SLACK_API_URL") from None
+
+
 def http_server(settings: Settings, live: LiveAdvisor, *, port: int, workers: int,
                 host: str = "0.0.0.0") -> Any:
     """A gunicorn application serving the advisor on `host:port` with `workers` processes."""
@@ -84,6 +106,8 @@ def http_server(settings: Settings, live: LiveAdvisor, *, port: int, workers: in
 
     from bot.live import gunicorn_hooks
     from bot.log import ConversationLog
+
+    check_slack(settings)
 
     prepare = ConversationLog.from_settings(settings)  # migrate once, before the fork
     prepare.start()
@@ -137,6 +161,7 @@ def run_socket_mode(settings: Settings, live: LiveAdvisor) -> None:
     from bot.live import install_sighup, pid_file
     from bot.log import ConversationLog
 
+    check_slack(settings)
     log = ConversationLog.from_settings(settings)
     log.start()
     batching = BatchingAdvisor(lambda: live.current)

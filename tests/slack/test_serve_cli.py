@@ -1,0 +1,58 @@
+"""`advisor serve` stops with one line naming what is wrong, before serving anything."""
+
+from __future__ import annotations
+
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from bot.slack.cli import serve
+from tests.slack.fake_slack import Failure, FakeSlack
+from tests.slack.server import free_port
+
+app = typer.Typer()
+app.command()(serve)
+
+
+def run(env: dict[str, str | None], *args: str) -> tuple[int, str]:
+    base = {name: None for name in ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN",
+                                    "SLACK_API_URL", "PORT", "ADVISOR_ADMINS", "DATABASE_URL",
+                                    "ADVISOR_KB_PATH", "ADVISOR_DATA_DIR")}
+    base["ADVISOR_WATCH_SECONDS"] = "0"
+    result = CliRunner().invoke(app, list(args), env={**base, **env})
+    return result.exit_code, result.output.strip()
+
+
+@pytest.mark.parametrize(("env", "args", "expected"), [
+    ({}, (), "error: SLACK_BOT_TOKEN is not set: it should hold the bot token"),
+    ({"SLACK_BOT_TOKEN": "xoxp-user"}, (), "error: SLACK_BOT_TOKEN: must be a bot token"),
+    ({"SLACK_BOT_TOKEN": "xoxb-1"}, (), "error: SLACK_SIGNING_SECRET is not set"),
+    ({"SLACK_BOT_TOKEN": "xoxb-1"}, ("--socket",), "error: SLACK_APP_TOKEN is not set"),
+    ({"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s", "PORT": "web"}, (),
+     "error: PORT: Input should be a valid integer"),
+    ({"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s", "ADVISOR_ADMINS": "bob"}, (),
+     "error: ADVISOR_ADMINS: not Slack user ids: bob"),
+    ({"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s", "SLACK_API_URL": "slack"}, (),
+     "error: SLACK_API_URL: must be an http(s) URL"),
+])
+def test_missing_or_malformed_setting_stops_with_one_line(env, args, expected):
+    code, output = run(env, *args)
+    assert code == 2 and output.startswith(expected) and "\n" not in output
+
+
+def test_a_refused_token_or_unreachable_slack_stops_before_serving(slack_kb_dir, tmp_path):
+    fake = FakeSlack().start()
+    fake.fail("auth.test", Failure(error="invalid_auth"))
+    env = {"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s",
+           "SLACK_API_URL": fake.base_url, "ADVISOR_KB_PATH": str(slack_kb_dir),
+           "ADVISOR_DATA_DIR": str(tmp_path)}
+    try:
+        code, output = run(env, "--port", str(free_port()))
+    finally:
+        fake.stop()
+    assert code == 2 and output.endswith(
+        "error: SLACK_BOT_TOKEN was refused by Slack (invalid_auth): copy the Bot User OAuth "
+        "Token from the app's OAuth & Permissions page")
+    env["SLACK_API_URL"] = f"http://127.0.0.1:{free_port()}/api/"
+    code, output = run(env, "--port", str(free_port()))
+    assert code == 2 and "error: cannot reach Slack's Web API at http://127.0.0.1:" in output
