@@ -78,10 +78,7 @@ def gaps_patch(clusters: Sequence[GapCluster], kb_path: Path) -> tuple[str, int]
             before = original.read_text(encoding="utf-8")
             after = edited.read_text(encoding="utf-8")
             if before != after:
-                label = _label(original)
-                parts.append("".join(difflib.unified_diff(
-                    before.splitlines(keepends=True), after.splitlines(keepends=True),
-                    fromfile=f"a/{label}", tofile=f"b/{label}")))
+                parts.append(_diff(before, after, original))
     return "".join(parts), n
 
 
@@ -101,11 +98,19 @@ def _cluster(c: GapCluster, kb_path: Path) -> dict[str, object]:
             "action": "add_situations",
             "entry": c.suggested_entry,
             "file": _label(change.file),
-            "diff": LiteralScalarString(change.diff()) if change.changed else "(already there)",
+            "diff": LiteralScalarString(_diff(change.original, change.text, change.file))
+            if change.changed else "(already there)",
         }
     else:
         data["proposal"] = {"action": "draft_entry", "topic": c.likely_topic}
     return data
+
+
+def _diff(before: str, after: str, path: Path) -> str:
+    label = _label(path)
+    return "".join(difflib.unified_diff(before.splitlines(keepends=True),
+                                        after.splitlines(keepends=True),
+                                        fromfile=f"a/{label}", tofile=f"b/{label}"))
 
 
 def _label(path: Path) -> str:

@@ -71,7 +71,8 @@ def test_gaps_export_yaml_is_a_reviewable_proposal(cluster_id: str, tmp_path: Pa
     assert sorted(cluster["questions"]) == sorted(QUESTIONS) and cluster["size"] == 3
     proposal = cluster["proposal"]
     assert proposal["action"] == "add_situations" and proposal["entry"]
-    assert proposal["diff"].startswith("--- a/") and "+  - zorbex rota keeps" in proposal["diff"]
+    assert proposal["diff"].startswith(f"--- a/{proposal['file']}\n+++ b/{proposal['file']}\n")
+    assert "+  - zorbex rota keeps double booking night crews" in proposal["diff"]
 
 
 def test_gaps_export_diff_applies_with_git(cluster_id: str, tmp_path: Path, kb_copy: Path) -> None:
