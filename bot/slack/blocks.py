@@ -114,7 +114,9 @@ def answer_blocks(answer: Answer, kb: KnowledgeBase, *, exchange_id: object = No
         blocks += [*strategy_blocks(n, rec.entry), {"type": "divider"}]
     if answer.ambiguous and len(answer.candidate_topics) == 2:
         blocks += choose_blocks(answer, exchange_id=exchange_id)
-    blocks.append(answer_actions(answer, exchange_id=exchange_id, share=share))
+    buttons = answer_actions(answer, exchange_id=exchange_id, share=share)
+    if buttons["elements"]:
+        blocks.append(buttons)
     return fit_blocks(blocks)
 
 

@@ -154,7 +154,8 @@ def test_follow_up_in_the_thread_is_answered_without_a_new_mention(server, fake,
     root = new_ts()
     fake.replies[root] = [
         {"user": "U0000USER", "text": f"<@{BOT_USER_ID}> we must measure success", "ts": root},
-        {"user": BOT_USER_ID, "bot_id": BOT_ID, "text": "Measurement…", "ts": new_ts()},
+        {"user": BOT_USER_ID, "bot_id": BOT_ID, "text": "Measurement…", "ts": new_ts(),
+         "blocks": [{"type": "actions", "block_id": "answer_actions", "elements": []}]},
     ]
     follow_up = message("and the KPIs for the project?", channel=channel, thread_ts=root)
     fake.replies[root].append({"user": "U0000USER", "text": follow_up["text"],

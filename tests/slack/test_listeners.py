@@ -104,7 +104,8 @@ def test_follow_up_in_the_advisors_thread_is_answered_with_the_thread_as_context
     root = new_ts()
     thread = [
         {"user": "U0000USER", "text": f"<@{BOT_USER_ID}> we must measure success", "ts": root},
-        {"user": BOT_USER_ID, "bot_id": BOT_ID, "text": "Measurement…", "ts": new_ts()},
+        {"user": BOT_USER_ID, "bot_id": BOT_ID, "text": "Measurement…", "ts": new_ts(),
+         "blocks": [{"type": "actions", "block_id": "answer_actions", "elements": []}]},
     ]
     follow_up = message("and what about the KPIs for the project?", thread_ts=root)
     client = Recorder(replies=[*thread, {"user": "U0000USER", "text": follow_up["text"],
@@ -119,10 +120,19 @@ def test_follow_up_in_the_advisors_thread_is_answered_with_the_thread_as_context
     assert asked.startswith("and what about the KPIs") and "measure success" in asked
 
 
-def test_message_in_a_thread_without_the_advisor_is_left_alone(services):
+@pytest.mark.parametrize("bot_message_blocks", [
+    None,  # the advisor is not in the thread at all
+    [{"type": "section", "block_id": "cl|c|measurement-0|0"}],  # a team checklist, no answer
+])
+def test_message_in_a_thread_without_an_advisor_answer_is_left_alone(services,
+                                                                     bot_message_blocks):
     root = new_ts()
-    event = message("run a pilot", thread_ts=root)
-    client = Recorder(replies=[{"user": "U0000USER", "text": "hi", "ts": root}])
+    thread = [{"user": "U0000USER", "text": "hi", "ts": root}]
+    if bot_message_blocks:
+        thread = [{"user": BOT_USER_ID, "bot_id": BOT_ID, "ts": root, "text": "Checklist",
+                   "blocks": bot_message_blocks}]
+    event = message("we ticked the first one", thread_ts=root)
+    client = Recorder(replies=thread)
     messages.on_message(event, body_for(event), client, CONTEXT, logger, services)
     assert client.named("chat_postMessage") == []
 

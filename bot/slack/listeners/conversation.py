@@ -16,6 +16,7 @@ from slack_sdk import WebClient
 from bot.slack.blocks import SORRY, answer_blocks, answer_text
 from bot.slack.replying import Asked, answer_and_record, telling_user
 from bot.slack.services import Services
+from bot.slack.values import CHOOSE_TOPIC
 from bot.slack.web import slack_call
 
 ANSWERED_SUBTYPES = (None, "file_share", "thread_broadcast")
@@ -40,10 +41,18 @@ def mentions_bot(event: dict[str, Any], context: dict[str, Any]) -> bool:
     return event.get("type") == "app_mention" or bool(bot and f"<@{bot}>" in event.get("text", ""))
 
 
-def bot_in_thread(messages: list[dict[str, Any]], context: dict[str, Any]) -> bool:
+def is_answer(message: dict[str, Any]) -> bool:
+    """An advisor answer (not, say, a checklist posted for the team): it has answer blocks."""
+    return any(b.get("block_id") == "answer_actions"
+               or str(b.get("block_id", "")).startswith(CHOOSE_TOPIC)
+               for b in message.get("blocks") or [])
+
+
+def advisor_answered_in(messages: list[dict[str, Any]], context: dict[str, Any]) -> bool:
+    """True when the thread holds an answer of ours, so its follow-ups are for us."""
     bot_user, bot_id = context.get("bot_user_id"), context.get("bot_id")
-    return any((bot_user and m.get("user") == bot_user) or (bot_id and m.get("bot_id") == bot_id)
-               for m in messages)
+    return any(((bot_user and m.get("user") == bot_user) or (bot_id and m.get("bot_id") == bot_id))
+               and is_answer(m) for m in messages)
 
 
 def earlier_texts(messages: list[dict[str, Any]], ts: str) -> list[str]:
@@ -75,7 +84,7 @@ def answer_in_channel(event: dict[str, Any], body: dict[str, Any], client: WebCl
         replies = slack_call(logger, "conversations.replies", client.conversations_replies,
                              channel=channel, ts=thread_ts, limit=THREAD_LIMIT)
         messages = list(replies.get("messages", [])) if replies else []
-        if not mentioned and not bot_in_thread(messages, context):
+        if not mentioned and not advisor_answered_in(messages, context):
             return
         earlier = earlier_texts(messages, ts)
     elif not mentioned:
