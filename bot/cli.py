@@ -61,18 +61,16 @@ def _advisor(kb: Path | None) -> Advisor:
 
 
 def _conversation_log():
-    """The conversation log for CLI exchanges, or None when it cannot be opened."""
-    try:
-        from bot.log import ConversationLog
-    except ImportError:
-        return None
+    """The conversation log for a CLI conversation, its writer started."""
+    from bot.log import ConversationLog
+
     log = ConversationLog.from_settings(_settings())
     log.start()
     return log
 
 
 def _record(log, question: str, answer: Answer, started: float) -> None:
-    if log is None or answer.is_empty:
+    if answer.is_empty:
         return
     from bot.log import ExchangeIn
 
@@ -103,10 +101,11 @@ def ask(
 
         out.print(render_answer(answer))
     if not answer.is_empty:
-        log = _conversation_log()
-        _record(log, text, answer, started)
-        if log is not None:
-            log.close()
+        from bot.log import ExchangeIn
+        from bot.log.handoff import hand_off
+
+        hand_off(_settings(), ExchangeIn(surface="cli", question=text, answer=answer,
+                                         latency_ms=(time.perf_counter() - started) * 1000))
 
 
 def _ask_batch(advisor: Advisor) -> None:
@@ -164,8 +163,7 @@ def chat(kb: KbOption = None) -> None:
             out.print(render_answer(answer))
             _record(log, text, answer, started)
     finally:
-        if log is not None:
-            log.close()
+        log.close()
     out.print("Goodbye.")
 
 

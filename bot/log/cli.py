@@ -37,14 +37,16 @@ def _fail(message: str) -> typer.Exit:
     return typer.Exit(1)
 
 
-def _open_log() -> ConversationLog:
-    """The log for an admin command: schema ready, no background writer."""
+def _open_log(*, replay: bool = True) -> ConversationLog:
+    """The log for an admin command: schema ready, spooled records replayed, no writer."""
     from bot.log import ConversationLog, LogError
     from bot.settings import SettingsError, load_settings
 
     try:
         log = ConversationLog.from_settings(load_settings())
         log.prepare()
+        if replay:
+            log.replay()  # what one-shot commands handed off, and what waited out an outage
     except (LogError, SettingsError) as error:
         raise _fail(str(error)) from None
     return log
@@ -147,7 +149,7 @@ def export(
 @log_app.command("replay")
 def replay() -> None:
     """Write records spooled while the database was unreachable (each exactly once)."""
-    log = _open_log()
+    log = _open_log(replay=False)
     try:
         n = _run(log.replay)
         left = log.spool.pending()

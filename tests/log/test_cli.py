@@ -196,6 +196,14 @@ def test_advisor_ask_is_logged_as_a_cli_exchange(synthetic_kb_dir: Path, sqlite_
         app, ["ask", "--kb", str(synthetic_kb_dir), "mail bob@example.org: staff resist"], env=sqlite_env
     )
     assert result.exit_code == 0, result.output
+    # One-shot: handed off to the spool, already redacted, without opening the database ...
+    spooled = b"".join(p.read_bytes() for p in (Path(sqlite_env["ADVISOR_DATA_DIR"]) / "spool").iterdir())
+    assert b"mail [email]: staff resist" in spooled and b"bob@example.org" not in spooled
+    # ... and in the database as soon as an admin command reads the log.
+    export = runner.invoke(app, ["log", "export", "--format", "jsonl"], env=sqlite_env)
+    assert export.exit_code == 0, export.output
+    assert [json.loads(line)["question"] for line in export.stdout.splitlines()] == [
+        "mail [email]: staff resist"]
     assert _exchanges(sqlite_env) == [("cli", "mail [email]: staff resist")]
 
 
