@@ -158,20 +158,16 @@ def run_socket_mode(settings: Settings, live: LiveAdvisor) -> None:
     This process is the server: SIGHUP (`advisor kb reload`) or a changed knowledge base
     reloads the live advisor here, and the next answers use it.
     """
-    from bot.live import install_sighup, pid_file
+    from bot.live import running
     from bot.log import ConversationLog
 
     check_slack(settings)
     log = ConversationLog.from_settings(settings)
     log.start()
     batching = BatchingAdvisor(lambda: live.current)
-    install_sighup(live)
-    if settings.advisor_watch_seconds > 0 and live.kb_path is not None:
-        live.watch(interval=settings.advisor_watch_seconds)
     try:
-        with pid_file(settings.advisor_data_dir):
+        with running(live, settings):
             socket_mode_handler(settings, batching, log).start()
     finally:
-        live.close()
         batching.close()
         log.close()

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import queue
 import threading
 from collections.abc import Iterator
 
 import pytest
+from websockets.exceptions import ConnectionClosed
 from websockets.sync.server import ServerConnection, serve
 
 from bot.settings import Settings
@@ -43,8 +45,9 @@ class SlackSocket:
                 continue
 
     def _read(self, ws: ServerConnection) -> None:
-        for raw in ws:
-            self.acks.put(json.loads(raw))
+        with contextlib.suppress(ConnectionClosed):  # the bot went away: fine
+            for raw in ws:
+                self.acks.put(json.loads(raw))
 
     def push(self, envelope_id: str, body: str, retry: int = 0) -> None:
         self.outbox.put({"envelope_id": envelope_id, "type": "events_api",
@@ -90,3 +93,38 @@ def test_socket_mode_acks_envelopes_and_answers_once_despite_a_retry(socket_bot)
     fake.wait_for("chat.postMessage", where=lambda c: c.args["channel"] == "CSOCKET02")
     assert len([c for c in fake.calls_of("chat.postMessage")
                 if c.args["channel"] == "CSOCKET01"]) == 1
+
+
+def test_advisor_serve_socket_answers_over_the_websocket(slack_kb_dir, tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from tests.slack.server import ROOT
+
+    fake, socket = FakeSlack().start(), SlackSocket()
+    socket.thread.start()
+    fake.ws_url = socket.url
+    env = {**os.environ, "SLACK_BOT_TOKEN": "xoxb-test", "SLACK_APP_TOKEN": "xapp-test",
+           "SLACK_API_URL": fake.base_url, "ADVISOR_KB_PATH": str(slack_kb_dir),
+           "ADVISOR_DATA_DIR": str(tmp_path), "DATABASE_URL": f"sqlite:///{tmp_path}/log.db",
+           "LOG_HMAC_SECRET": "s"}
+    env.pop("SLACK_SIGNING_SECRET", None)
+    with open(tmp_path / "socket.log", "wb") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "bot.slack.cli", "--socket"], cwd=ROOT,
+                                env=env, stdout=out, stderr=subprocess.STDOUT)
+        try:
+            event = mention("announce the change with a newsletter for staff", channel="CSOCK03")
+            socket.push("env-serve-1", event_body(event))
+            assert socket.ack(timeout=60)["envelope_id"] == "env-serve-1"
+            [post] = fake.wait_for("chat.postMessage",
+                                   where=lambda c: c.args["channel"] == "CSOCK03")
+            assert post.args["blocks"][0]["text"]["text"] == "Communication"
+            assert (tmp_path / "server.pid").read_text().split()[0] == str(proc.pid)
+        finally:
+            proc.send_signal(signal.SIGINT)
+            proc.wait(timeout=30)
+            socket.server.shutdown()
+            fake.stop()
+    assert not (tmp_path / "server.pid").exists()  # cleaned up on the way out
