@@ -36,4 +36,4 @@ def test_manifest_enables_home_messages_tab_and_asks_the_scopes_the_bot_uses():
 
 def test_procfile_runs_http_as_web_and_socket_mode_as_worker():
     lines = dict(line.split(": ", 1) for line in (ROOT / "Procfile").read_text().splitlines())
-    assert lines == {"web": "advisor serve", "worker": "advisor serve --socket"}
+    assert (lines["web"], lines["worker"]) == ("advisor serve", "advisor serve --socket")
