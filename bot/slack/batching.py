@@ -8,7 +8,9 @@ for nothing.
 
 from __future__ import annotations
 
+import contextlib
 import queue
+import sys
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future
@@ -55,10 +57,7 @@ class BatchingAdvisor:
         self._thread.join(timeout=10)
 
     def _run(self) -> None:
-        from sklearn import config_context
-
-        # Inputs are our own TF-IDF matrices: finite, and the parameters are fixed in code.
-        with config_context(assume_finite=True, skip_parameter_validation=True):
+        with _lean_sklearn():
             while True:
                 first = self._queue.get()
                 if first is None:
@@ -84,3 +83,14 @@ class BatchingAdvisor:
             return
         for (_, future), answer in zip(batch, answers, strict=True):
             future.set_result(answer)
+
+
+def _lean_sklearn() -> contextlib.AbstractContextManager[object]:
+    """Skip scikit-learn's per-call checks in this thread, if the model uses scikit-learn at
+    all (a model loaded from disk may not: then nothing is imported for it)."""
+    if "sklearn" not in sys.modules:
+        return contextlib.nullcontext()
+    from sklearn import config_context
+
+    # Inputs are our own TF-IDF matrices: finite, and the parameters are fixed in code.
+    return config_context(assume_finite=True, skip_parameter_validation=True)
