@@ -60,6 +60,7 @@ def _curator(kb: Path | None, *, measure: bool = True) -> Iterator[Curator]:
         settings = load_settings()
         log = ConversationLog.from_settings(settings)
         log.prepare()
+        log.replay()  # exchanges one-shot commands (`advisor ask`) handed to the spool
         yield Curator(settings=settings, engine=log.engine, kb_path=kb, measure_quality=measure)
     except KnowledgeBaseError as exc:
         for p in exc.problems:

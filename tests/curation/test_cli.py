@@ -241,3 +241,12 @@ def test_reload_of_an_invalid_base_prints_errors_and_leaves_the_server_alone(
     assert f"{path}:" in result.output and "invalid YAML" in result.output
     assert "keeps serving its current version" in result.output
     assert server.poll() is None
+
+
+def test_questions_asked_on_the_command_line_reach_the_gaps_inbox() -> None:
+    for q in QUESTIONS:
+        asked = _invoke("ask", "--json", q)
+        assert asked.exit_code == 0 and '"topic": null' in asked.output, asked.output
+    result = _invoke("kb", "gaps")
+    assert result.exit_code == 0, result.output
+    assert "1 gap clusters, 3 questions" in result.output
