@@ -47,12 +47,15 @@ def char_wb_grams(word: str, min_n: int, max_n: int) -> list[str]:
     return grams
 
 
-def l2_normalize(x: sparse.csr_matrix) -> sparse.csr_matrix:
-    """Scale each row to unit length (empty rows stay empty)."""
-    x = x.tocsr()
-    norms = np.sqrt(np.asarray(x.multiply(x).sum(axis=1)).ravel())
+def l2_normalize(x: sparse.spmatrix) -> sparse.csr_matrix:
+    """A copy of `x` with each row scaled to unit length (empty rows stay empty)."""
+    x = sparse.csr_matrix(x, copy=True)
+    rows = np.repeat(np.arange(x.shape[0]), np.diff(x.indptr))
+    norms = np.sqrt(np.bincount(rows, weights=np.square(x.data, dtype=np.float64),
+                                minlength=x.shape[0]))
     norms[norms == 0] = 1.0
-    return sparse.csr_matrix(sparse.diags(1.0 / norms) @ x)
+    x.data /= norms[rows].astype(x.data.dtype)
+    return x
 
 
 class CompiledTfidf:

@@ -52,3 +52,17 @@ def test_compiled_vectorizer_pickles_without_scikit_learn_objects():
     assert b"sklearn" not in blob
     assert np.allclose(pickle.loads(blob).transform(CORPUS).toarray(),
                        VECTORIZERS[1].transform(CORPUS).toarray(), atol=1e-6)
+
+
+def test_l2_normalize_matches_scikit_learn_and_leaves_input_alone():
+    from scipy import sparse
+    from sklearn.preprocessing import normalize
+
+    from classifiers.vectorize import l2_normalize
+
+    x = sparse.random(30, 50, density=0.2, format="csr", random_state=1, dtype=np.float32)
+    x[3] = 0  # an empty row stays empty
+    before = x.toarray().copy()
+    got = l2_normalize(x)
+    assert np.allclose(got.toarray(), normalize(x).toarray(), atol=1e-6)
+    assert np.array_equal(x.toarray(), before)
