@@ -46,16 +46,21 @@ class EntryRanker:
             keys, rows = by_group.setdefault(group, ([], []))
             keys.append(key)
             rows.append(centroid)
+        # Stored transposed (features × entries) in CSR, so a question's few features pick
+        # out the rows to add up: no transpose or format conversion per question.
         self._groups = {
-            g: (tuple(keys), l2_normalize(sparse.vstack(rows)).tocsr().astype(np.float32))
+            g: (tuple(keys), l2_normalize(sparse.vstack(rows)).T.tocsr().astype(np.float32))
             for g, (keys, rows) in by_group.items()
         }
         return self
 
     def rank(self, group: str, x: sparse.csr_matrix, *, top: int = 3) -> list[list[RankedItem]]:
         """For each row of `x`, the `top` items of `group`, best first."""
-        keys, matrix = self._groups[group]
-        scores = (x @ matrix.T).toarray()
+        keys, by_feature = self._groups[group]
+        # Only the features these questions use matter: a dense block of them times the
+        # matching rows of the (sparse) entry matrix beats a sparse-by-sparse product.
+        cols = np.unique(x.indices)
+        scores = np.asarray(x[:, cols].toarray() @ by_feature[cols])
         n = len(keys)
         k = min(top, n)
         if k < n:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from array import array
 from collections.abc import Sequence
 from typing import Any
 
@@ -133,14 +134,14 @@ class CompiledTfidf:
 
     def transform(self, docs: Sequence[str]) -> sparse.csr_matrix:
         """TF-IDF rows for `docs`, equal to the fitted vectorizer's `transform`."""
-        indices: list[int] = []
-        indptr = [0]
+        indices = array("i")
+        indptr = array("q", [0])
         for doc in docs:
             indices.extend(self._ids(doc))
             indptr.append(len(indices))
         x = sparse.csr_matrix(
-            (np.ones(len(indices), dtype=np.float32), np.asarray(indices, dtype=np.int32),
-             np.asarray(indptr, dtype=np.int64)),
+            (np.ones(len(indices), dtype=np.float32), np.frombuffer(indices, dtype=np.int32),
+             np.frombuffer(indptr, dtype=np.int64)),
             shape=(len(docs), len(self.vocabulary)),
         )
         x.sum_duplicates()
