@@ -2,7 +2,8 @@
 
 HTTP: the master loads the live advisor once (workers share it after fork, and SIGHUP or a
 changed knowledge base reloads it there, then gunicorn replaces the workers); each worker
-builds its own conversation log, threads and Bolt app, and drains them on exit.
+builds its own conversation log, threads, curator and Bolt app, checks for weekly review
+reminders, and drains them on exit.
 """
 
 from __future__ import annotations
@@ -23,9 +24,11 @@ from bot.slack.batching import BatchingAdvisor
 if TYPE_CHECKING:
     from slack_bolt.adapter.socket_mode.websocket_client import SocketModeHandler
 
+    from bot.curation.service import Curator
     from bot.live import LiveAdvisor
     from bot.log import ConversationLog
     from bot.settings import Settings
+    from bot.slack.reminders import ReminderSchedule
     from bot.slack.services import Answerer
 
 SWITCH_INTERVAL = 0.0005
@@ -59,7 +62,8 @@ class AdvisorWSGI:
 
 
 class Worker:
-    """What one server process owns: its log, its batching thread, its listener threads."""
+    """What one server process owns: its log, its batching thread, its listener threads, its
+    curator and its review-reminder thread."""
 
     def __init__(self, settings: Settings, live: LiveAdvisor, log: ConversationLog):
         sys.setswitchinterval(SWITCH_INTERVAL)
@@ -67,14 +71,32 @@ class Worker:
         self.advisor = BatchingAdvisor(lambda: live.current)
         self.executor = ThreadPoolExecutor(LISTENER_THREADS, thread_name_prefix="listener")
         log.start()
-        self.app = build_app(settings, self.advisor, log, listener_executor=self.executor)
+        self.app = build_app(settings, self.advisor, log, listener_executor=self.executor,
+                             live=live, curator=make_curator(settings, live, log))
         self.wsgi = AdvisorWSGI(self.app, health=live.health)
+        self.reminders = reminders(self.app, live, log).start()
 
     def close(self) -> None:
         """Finish answers in flight, then flush the log."""
+        self.reminders.stop()
         self.executor.shutdown(wait=True)
         self.advisor.close()
         self.log.close()
+
+
+def make_curator(settings: Settings, live: LiveAdvisor, log: ConversationLog) -> Curator:
+    """The curator behind the admin surfaces, on the log's database and the live base."""
+    from bot.curation.service import Curator
+
+    return Curator(settings=settings, engine=log.engine, kb_path=live.kb_path, live=live)
+
+
+def reminders(app: App, live: LiveAdvisor, log: ConversationLog) -> ReminderSchedule:
+    """The weekly review reminders, checked now and hourly (sent once a week per owner)."""
+    from bot.slack.reminders import ReminderSchedule, send_stale_reminders
+
+    return ReminderSchedule(
+        lambda: send_stale_reminders(app.client, log, live.current.kb, logger), logger)
 
 
 def check_slack(settings: Settings) -> None:
@@ -142,13 +164,17 @@ def http_server(settings: Settings, live: LiveAdvisor, *, port: int, workers: in
     return AdvisorHTTPServer()
 
 
-def socket_mode_handler(settings: Settings, advisor: Answerer,
-                        log: ConversationLog) -> SocketModeHandler:
-    """A Socket Mode handler (websocket-client); `.start()` blocks, `.connect()` does not."""
+def socket_mode_handler(settings: Settings, advisor: Answerer, log: ConversationLog, *,
+                        live: LiveAdvisor | None = None) -> SocketModeHandler:
+    """A Socket Mode handler (websocket-client); `.start()` blocks, `.connect()` does not.
+
+    With `live`, the admin surfaces work too.
+    """
     from slack_bolt.adapter.socket_mode.websocket_client import SocketModeHandler
 
     settings.require("slack_app_token")
-    app = build_app(settings, advisor, log, socket_mode=True)
+    curator = make_curator(settings, live, log) if live is not None else None
+    app = build_app(settings, advisor, log, socket_mode=True, live=live, curator=curator)
     return SocketModeHandler(app, settings.slack_app_token)
 
 
@@ -165,9 +191,17 @@ def run_socket_mode(settings: Settings, live: LiveAdvisor) -> None:
     log = ConversationLog.from_settings(settings)
     log.start()
     batching = BatchingAdvisor(lambda: live.current)
+    schedule = None
+    handler = None
     try:
         with running(live, settings):
-            socket_mode_handler(settings, batching, log).start()
+            handler = socket_mode_handler(settings, batching, log, live=live)
+            schedule = reminders(handler.app, live, log).start()
+            handler.start()
     finally:
+        if handler is not None:
+            handler.close()  # its websocket and worker threads would keep the process alive
+        if schedule is not None:
+            schedule.stop()
         batching.close()
         log.close()
