@@ -23,6 +23,14 @@ ID = 255
 ACTIONS_ELEMENTS = 25
 MESSAGE_TEXT = 3000
 MODAL_TITLE = 24
+MODAL_BUTTON = 24
+SELECT_OPTIONS = 100
+INPUT_LABEL = 2000
+INPUT_VALUE = 3000
+CONFIRM_TITLE = 100
+CONFIRM_TEXT = 300
+CONFIRM_BUTTON = 30
+PRIVATE_METADATA = 3000
 
 CUT_NOTE = "Some of this was cut to fit in Slack. Ask me again with more detail for the rest."
 
@@ -43,6 +51,21 @@ def fit_blocks(blocks: list[Block], *, max_blocks: int = MESSAGE_BLOCKS,
     room = max_blocks - len(tail) - 1
     cut = {"type": "context", "elements": [{"type": "mrkdwn", "text": note}]}
     return [*out[:room], cut, *tail]
+
+
+def fit_modal(view: dict[str, Any]) -> dict[str, Any]:
+    """A copy of a modal within limits: title and buttons cut, at most 100 blocks.
+
+    `private_metadata` is never cut (half a JSON document is worse than none): it must fit.
+    """
+    out = {**view, "blocks": fit_blocks(view.get("blocks", []), max_blocks=VIEW_BLOCKS)}
+    for key, limit in (("title", MODAL_TITLE), ("submit", MODAL_BUTTON), ("close", MODAL_BUTTON)):
+        if key in out:
+            out[key] = copy.deepcopy(out[key])
+            _text(out[key], limit)
+    if len(out.get("private_metadata", "")) > PRIVATE_METADATA:
+        raise ValueError(f"private_metadata over {PRIVATE_METADATA} characters")
+    return out
 
 
 def fit_text(text: str, limit: int = MESSAGE_TEXT) -> str:
@@ -68,12 +91,47 @@ def _element(el: dict[str, Any]) -> dict[str, Any]:
         _text(el.get("text"), BUTTON_TEXT)
         if isinstance(el.get("value"), str):
             el["value"] = el["value"][:VALUE]
-    elif kind in ("checkboxes", "radio_buttons", "static_select", "overflow"):
+    elif kind in ("checkboxes", "radio_buttons", "overflow"):
         el["options"] = el.get("options", [])[:CHECKBOX_OPTIONS]
         for option in [*el["options"], *el.get("initial_options", [])]:
-            _text(option.get("text"), OPTION_TEXT)
-            _text(option.get("description"), OPTION_TEXT)
+            _option(option)
+    elif kind == "static_select":
+        _select(el)
+    elif kind == "plain_text_input" and isinstance(el.get("initial_value"), str):
+        el["initial_value"] = el["initial_value"][:min(el.get("max_length", INPUT_VALUE),
+                                                        INPUT_VALUE)]
+    if isinstance(el.get("confirm"), dict):
+        dialog = el["confirm"]
+        for key, limit in (("title", CONFIRM_TITLE), ("text", CONFIRM_TEXT),
+                           ("confirm", CONFIRM_BUTTON), ("deny", CONFIRM_BUTTON)):
+            _text(dialog.get(key), limit)
     return el
+
+
+def _option(option: dict[str, Any]) -> None:
+    _text(option.get("text"), OPTION_TEXT)
+    _text(option.get("description"), OPTION_TEXT)
+
+
+def _select(el: dict[str, Any]) -> None:
+    """At most 100 options in all, whether flat or in groups (empty groups dropped)."""
+    room = SELECT_OPTIONS
+    if "option_groups" in el:
+        groups = []
+        for group in el["option_groups"]:
+            group["options"] = group.get("options", [])[:room]
+            room -= len(group["options"])
+            _text(group.get("label"), OPTION_TEXT)
+            if group["options"]:
+                groups.append(group)
+        el["option_groups"] = groups
+    else:
+        el["options"] = el.get("options", [])[:room]
+    for group in el.get("option_groups", [{"options": el.get("options", [])}]):
+        for option in group["options"]:
+            _option(option)
+    if "initial_option" in el:
+        _option(el["initial_option"])
 
 
 def _fit_block(block: Block) -> Block:
@@ -95,4 +153,9 @@ def _fit_block(block: Block) -> Block:
             _text(el, CONTEXT_TEXT)
     elif kind == "actions":
         block["elements"] = [_element(e) for e in block.get("elements", [])[:ACTIONS_ELEMENTS]]
+    elif kind == "input":
+        _text(block.get("label"), INPUT_LABEL)
+        _text(block.get("hint"), INPUT_LABEL)
+        if "element" in block:
+            _element(block["element"])
     return block
