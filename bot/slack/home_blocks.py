@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.slack import values as v
+from bot.slack.admin_blocks import home_curation_blocks
 from bot.slack.blocks import (
     Block,
     actions,
@@ -20,6 +22,9 @@ from bot.slack.blocks import (
 from bot.slack.limits import MODAL_TITLE, VIEW_BLOCKS, fit_blocks
 from bot.slack.mrkdwn import escape, truncate
 from knowledge.models import KnowledgeBase, Topic
+
+if TYPE_CHECKING:
+    from bot.curation.gaps import GapCluster
 
 RECENT_CHARS = 150
 
@@ -44,11 +49,22 @@ class WeekFigures:
     not_helpful: int
 
 
-def home_view(kb: KnowledgeBase, *, recent: list[str], open_checklists: list[OpenChecklist],
-              figures: WeekFigures | None = None) -> dict[str, Any]:
-    """The Home tab: what the advisor does, topics, the user's questions and checklists.
+@dataclass(frozen=True)
+class Curation:
+    """The admin section's data: `live.health()` and the open gap clusters (None: unreadable)."""
 
-    `figures` is given only for admins (the caller checks ADVISOR_ADMINS).
+    health: dict[str, Any]
+    clusters: Sequence[GapCluster] | None
+    days: int
+
+
+def home_view(kb: KnowledgeBase, *, recent: list[str], open_checklists: list[OpenChecklist],
+              figures: WeekFigures | None = None,
+              curation: Curation | None = None) -> dict[str, Any]:
+    """The Home tab: what the advisor does, topics, the user's questions and checklists, and
+    the live knowledge-base version.
+
+    `figures` and `curation` are given only for admins (the caller checks ADVISOR_ADMINS).
     """
     blocks: list[Block] = [
         header("Transformation Advisor"),
@@ -73,6 +89,10 @@ def home_view(kb: KnowledgeBase, *, recent: list[str], open_checklists: list[Ope
         blocks.append(context("None open. Press *Show checklist* under an answer to start one."))
     if figures is not None:
         blocks += admin_blocks(figures)
+    if curation is not None:
+        blocks += home_curation_blocks(curation.health, curation.clusters, kb, days=curation.days)
+    else:
+        blocks.append(context(f"Knowledge base version `{escape(kb.version)}`"))
     return {"type": "home", "blocks": fit_blocks(blocks, max_blocks=VIEW_BLOCKS)}
 
 

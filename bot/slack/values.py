@@ -16,6 +16,12 @@ CHECKLIST_ITEM = "checklist_item"
 POST_CHECKLIST = "post_checklist"
 OPEN_CHECKLIST = "open_checklist"  # suffixed like CHOOSE_TOPIC
 HOME_TOPIC = "home_topic"  # suffixed like CHOOSE_TOPIC
+GAP_ADD = "gap_add"  # admin: "Add to entry…"; suffixed like CHOOSE_TOPIC
+GAP_DRAFT = "gap_draft"  # admin: "Draft entry…"; suffixed
+GAP_DISMISS = "gap_dismiss"  # admin: "Dismiss"; suffixed
+MARK_REVIEWED = "mark_reviewed"  # owner or admin: a stale entry is still right; suffixed
+ADD_VIEW = "gap_add_view"  # callback ids of the curation modals
+DRAFT_VIEW = "gap_draft_view"
 
 
 def pack(**fields: Any) -> str:

@@ -96,3 +96,31 @@ def find_action(blocks: list[dict[str, Any]], action_id_prefix: str) -> dict[str
             if str(el.get("action_id", "")).startswith(action_id_prefix):
                 return {**el, "block_id": block.get("block_id", "")}
     raise AssertionError(f"no {action_id_prefix} in blocks")
+
+
+def view_submission_body(view: dict[str, Any], values: dict[str, dict[str, Any]], *,
+                         user: str = "U0000USER", view_id: str = "V0000VIEW") -> str:
+    """A `view_submission` as Slack sends it for `view` (as the bot opened it), with the
+    inputs' `values` ({block_id: {action_id: value}}, see `selected` and `typed`)."""
+    payload = {
+        "type": "view_submission", "team": {"id": TEAM_ID, "domain": "test"},
+        "user": {"id": user, "team_id": TEAM_ID}, "api_app_id": "A0000001", "token": "legacy",
+        "trigger_id": "1.2.4",
+        "view": {"id": view_id, "team_id": TEAM_ID, "type": "modal",
+                 "callback_id": view.get("callback_id", ""),
+                 "private_metadata": view.get("private_metadata", ""),
+                 "title": view.get("title"), "blocks": view.get("blocks", []),
+                 "state": {"values": values}, "hash": "1700000000.abc", "app_id": "A0000001"},
+        "response_urls": [],
+    }
+    return urlencode({"payload": json.dumps(payload)})
+
+
+def selected(value: str) -> dict[str, Any]:
+    """A static_select's state."""
+    return {"type": "static_select", "selected_option": {"value": value}}
+
+
+def typed(text: str | None) -> dict[str, Any]:
+    """A plain_text_input's state."""
+    return {"type": "plain_text_input", "value": text}
