@@ -14,6 +14,8 @@ from bot.slack.services import Answerer, Services, attach
 from bot.slack.web import make_client
 
 if TYPE_CHECKING:
+    from bot.curation.service import Curator
+    from bot.live import LiveAdvisor
     from bot.log import ConversationLog
     from bot.settings import Settings
 
@@ -25,8 +27,10 @@ __all__ = ["build_app", "register_listeners"]
 
 def build_app(settings: Settings, advisor: Answerer, log: ConversationLog, *,
               client: WebClient | None = None, listener_executor: Executor | None = None,
-              socket_mode: bool = False) -> App:
-    """A Bolt `App` answering from `advisor` and recording in `log`.
+              socket_mode: bool = False, live: LiveAdvisor | None = None,
+              curator: Curator | None = None) -> App:
+    """A Bolt `App` answering from `advisor` and recording in `log`; with `live` and
+    `curator`, the admin surfaces (`/advisor admin`, gap buttons and modals) work too.
 
     Calls `auth.test` once (Bolt's start-up check); request signatures are verified in
     HTTP mode (Socket Mode needs no signing secret).
@@ -42,7 +46,7 @@ def build_app(settings: Settings, advisor: Answerer, log: ConversationLog, *,
         or ThreadPoolExecutor(LISTENER_THREADS, thread_name_prefix="listener"),
         process_before_response=False,
     )
-    app.use(attach(Services(settings, advisor, log)))
+    app.use(attach(Services(settings, advisor, log, live, curator)))
     app.error(_on_error)
     register_listeners(app)
     return app

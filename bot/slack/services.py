@@ -1,4 +1,5 @@
-"""What listeners need besides Slack: the settings, the advisor and the conversation log.
+"""What listeners need besides Slack: the settings, the advisor, the conversation log and,
+in a server, the live advisor and the curator behind the admin surfaces.
 
 Attached to every request's context by one middleware, so a listener asks for it by
 name (`services`) like any other Bolt argument, and tests pass their own.
@@ -14,6 +15,8 @@ from bot.answer import Answer
 from knowledge.models import KnowledgeBase
 
 if TYPE_CHECKING:
+    from bot.curation.service import Curator
+    from bot.live import LiveAdvisor
     from bot.log import ConversationLog
     from bot.settings import Settings
 
@@ -31,9 +34,14 @@ class Answerer(Protocol):
 
 @dataclass(frozen=True)
 class Services:
+    """`live` and `curator` are None where there is no knowledge base to curate (unit tests);
+    admin listeners read `live.current` once per request."""
+
     settings: Settings
     advisor: Answerer
     log: ConversationLog
+    live: LiveAdvisor | None = None
+    curator: Curator | None = None
 
 
 def attach(services: Services) -> Callable[..., Any]:

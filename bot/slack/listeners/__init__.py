@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from slack_bolt import App
 
-from bot.slack.listeners import actions, commands, home, mentions, messages
+from bot.slack.listeners import actions, admin, commands, gaps, home, mentions, messages
 
 
 def register_listeners(app: App) -> None:
@@ -13,3 +13,5 @@ def register_listeners(app: App) -> None:
     commands.register(app)
     actions.register(app)
     home.register(app)
+    admin.register(app)
+    gaps.register(app)

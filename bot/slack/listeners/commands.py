@@ -1,4 +1,4 @@
-"""`/advisor <situation>`, `help`, `topics`, `checklist <topic or entry>`.
+"""`/advisor <situation>`, `help`, `topics`, `checklist <topic or entry>`, `admin …`.
 
 Acknowledged at once (help and topics come back in the ack itself); the answer follows
 through `respond`, private by default, with a button to share it in the channel.
@@ -15,13 +15,14 @@ from slack_bolt import App
 from bot.checklist import build_checklist
 from bot.slack.blocks import SORRY, answer_blocks, answer_text, help_blocks, topics_blocks
 from bot.slack.checklist_blocks import checklist_blocks, checklist_text, scope_of
+from bot.slack.listeners import admin
 from bot.slack.mrkdwn import escape, truncate
 from bot.slack.replying import Asked, answer_and_record, telling_user
 from bot.slack.services import Services
 from bot.slack.web import slack_call
 
 COMMAND = "/advisor"
-SUBCOMMANDS = ("help", "topics", "checklist")
+SUBCOMMANDS = ("help", "topics", "checklist", "admin")
 
 
 def parse(text: str | None) -> tuple[str, str]:
@@ -38,6 +39,9 @@ def parse(text: str | None) -> tuple[str, str]:
 def on_advisor(ack: Callable[..., Any], command: dict[str, Any], respond: Callable[..., Any],
                logger: logging.Logger, services: Services) -> None:
     sub, rest = parse(command.get("text"))
+    if sub == "admin":
+        admin.on_admin(rest, ack, command, respond, logger, services)
+        return
     kb = services.advisor.kb
     if sub == "help":
         ack(text="How to use Transformation Advisor", blocks=help_blocks(kb),

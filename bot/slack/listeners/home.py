@@ -10,12 +10,13 @@ from slack_bolt import App
 from slack_sdk import WebClient
 
 from bot.checklist import build_checklist
-from bot.slack.home_blocks import OpenChecklist, WeekFigures, home_view
+from bot.slack.home_blocks import Curation, OpenChecklist, WeekFigures, home_view
 from bot.slack.prompts import PROMPTS_TITLE, suggested_prompts
 from bot.slack.services import Services
 from bot.slack.web import slack_call
 
 RECENT = 5
+GAP_DAYS = 30
 
 
 def on_app_home_opened(event: dict[str, Any], client: WebClient, logger: logging.Logger,
@@ -25,8 +26,13 @@ def on_app_home_opened(event: dict[str, Any], client: WebClient, logger: logging
         offer_prompts(logger, services, set_suggested_prompts)
         return
     user = event.get("user")
-    if not user:
-        return
+    if user:
+        publish_home(client, user, services, logger)
+
+
+def publish_home(client: WebClient, user: str, services: Services,
+                 logger: logging.Logger) -> None:
+    """(Re)draw the user's Home tab, e.g. after an admin acted on a gap from it."""
     slack_call(logger, "views.publish", client.views_publish, user_id=user,
                view=build_home(user, services, logger))
 
@@ -53,10 +59,26 @@ def build_home(user: str, services: Services, logger: logging.Logger) -> dict[st
         if checklist is not None and done < len(checklist.items):
             open_lists.append(OpenChecklist(checklist.id, checklist.title, done,
                                             len(checklist.items)))
-    figures = None
+    figures = curation = None
     if services.settings.is_admin(user):
         figures = week_figures(services, logger)
-    return home_view(kb, recent=recent, open_checklists=open_lists, figures=figures)
+        curation = curation_status(services, logger)
+    return home_view(kb, recent=recent, open_checklists=open_lists, figures=figures,
+                     curation=curation)
+
+
+def curation_status(services: Services, logger: logging.Logger) -> Curation | None:
+    """The live version, last reload and top gaps, for the admin section (None without a
+    curator in this process)."""
+    if services.live is None or services.curator is None:
+        return None
+    advisor = services.live.current
+    try:
+        clusters = services.curator.gaps(advisor, days=GAP_DAYS)
+    except Exception:
+        logger.exception("could not read the gaps inbox for the App Home")
+        clusters = None
+    return Curation(services.live.health(), clusters, GAP_DAYS)
 
 
 def week_figures(services: Services, logger: logging.Logger) -> WeekFigures | None:

@@ -1,0 +1,157 @@
+"""`/advisor admin [reload | gaps | stale]` and "Mark reviewed" on stale entries.
+
+Admins are the Slack user ids in ADVISOR_ADMINS; anyone else gets a polite refusal, and the
+attempt is logged and audited (`require_admin`). An entry's owner may also mark it reviewed.
+Every listener acknowledges first; reloading and grouping gaps run after the ack.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable
+from typing import Any
+
+from slack_bolt import App
+from slack_sdk import WebClient
+
+from bot.curation.audit import NotAdmin, is_admin, require_admin
+from bot.curation.stale import by_slack_owner, stale_entries
+from bot.slack import values as v
+from bot.slack.admin_blocks import (
+    admin_help_blocks,
+    gaps_blocks,
+    gaps_text,
+    reload_blocks,
+    reload_text,
+    stale_blocks,
+    stale_text,
+)
+from bot.slack.blocks import SORRY
+from bot.slack.curation_views import notice_modal
+from bot.slack.mrkdwn import escape, truncate
+from bot.slack.replying import telling_user
+from bot.slack.services import Services
+from bot.slack.web import slack_call
+from knowledge.errors import AdvisorError
+
+Respond = Callable[..., Any] | None
+SUBCOMMANDS = ("help", "reload", "gaps", "stale")
+GAP_DAYS = 30
+WORKING = {"reload": "Reloading the knowledge base: validating the files and retraining…",
+           "gaps": "Grouping the questions I couldn't answer well…"}
+NOT_HERE = "Admin commands are not available in this process (no live knowledge base)."
+
+
+def refused(services: Services, user: str, action: str) -> str | None:
+    """None for an admin; otherwise the polite refusal, after logging and auditing the attempt."""
+    audit = services.curator.audit if services.curator is not None else None
+    try:
+        require_admin(services.settings, user, action=action, audit=audit)
+    except NotAdmin as exc:
+        return str(exc)
+    return None
+
+
+def user_of(body: dict[str, Any]) -> str:
+    return str((body.get("user") or {}).get("id", ""))
+
+
+def from_home(body: dict[str, Any]) -> bool:
+    """True for a click in the App Home (no response_url: the Home is redrawn instead)."""
+    return (body.get("view") or {}).get("type") == "home"
+
+
+def teller(body: dict[str, Any], client: WebClient, respond: Respond,
+           logger: logging.Logger) -> Callable[[str], Any]:
+    """How to tell whoever clicked something: under the message, else in a small modal."""
+
+    def tell(text: str) -> Any:
+        if respond is not None:
+            return slack_call(logger, "response_url", respond, text=escape(text),
+                              response_type="ephemeral", replace_original=False)
+        if body.get("trigger_id"):
+            return slack_call(logger, "views.open", client.views_open,
+                              trigger_id=body["trigger_id"],
+                              view=notice_modal("Knowledge base", text))
+        return slack_call(logger, "chat.postMessage", client.chat_postMessage,
+                          channel=user_of(body), text=escape(text))
+
+    return tell
+
+
+def on_admin(rest: str, ack: Callable[..., Any], command: dict[str, Any],
+             respond: Callable[..., Any], logger: logging.Logger, services: Services) -> None:
+    """`/advisor admin …` (called by the `/advisor` listener with the text after `admin`)."""
+    words = rest.split()
+    sub = words[0].lower() if words else "help"
+    user = str(command.get("user_id", ""))
+    curator, live = services.curator, services.live
+    if curator is None or live is None:
+        ack(text=NOT_HERE, response_type="ephemeral")
+        return
+    if not is_admin(services.settings, user):
+        ack()
+        refusal = refused(services, user, sub if sub in SUBCOMMANDS else "admin")
+        slack_call(logger, "response_url", respond, text=refusal, response_type="ephemeral")
+        return
+    if sub == "stale":
+        entries = stale_entries(live.current.kb)
+        ack(text=stale_text(entries), blocks=stale_blocks(entries, owner_view=False),
+            response_type="ephemeral")
+        return
+    if sub not in WORKING:
+        ack(text="Knowledge-base admin commands", blocks=admin_help_blocks(),
+            response_type="ephemeral")
+        return
+    ack(text=WORKING[sub], response_type="ephemeral")
+
+    def sorry() -> Any:
+        return slack_call(logger, "response_url", respond, text=SORRY, response_type="ephemeral")
+
+    with telling_user(logger, f"/advisor admin {sub}", sorry):
+        if sub == "reload":
+            report = curator.reload(user)
+            slack_call(logger, "response_url", respond, response_type="ephemeral",
+                       text=reload_text(report), blocks=reload_blocks(report))
+            return
+        advisor = live.current
+        clusters = curator.gaps(advisor, days=GAP_DAYS)
+        slack_call(logger, "response_url", respond, response_type="ephemeral",
+                   text=gaps_text(clusters, days=GAP_DAYS),
+                   blocks=gaps_blocks(clusters, advisor.kb, days=GAP_DAYS))
+
+
+def on_mark_reviewed(ack: Callable[..., Any], body: dict[str, Any], action: dict[str, Any],
+                     client: WebClient, respond: Respond, logger: logging.Logger,
+                     services: Services) -> None:
+    """The owner (or an admin) confirmed an entry still holds: last_reviewed becomes today."""
+    ack()
+    data = v.unpack(action.get("value"))
+    entry_id, user = str(data.get("e") or ""), user_of(body)
+    tell = teller(body, client, respond, logger)
+    if not entry_id or services.curator is None or services.live is None:
+        return
+    with telling_user(logger, "marking an entry reviewed", lambda: tell(SORRY)):
+        try:
+            outcome = services.curator.mark_reviewed(user, entry_id)
+        except AdvisorError as exc:  # NotAdmin (the refusal), EditError, KnowledgeBaseError
+            tell(str(exc) if isinstance(exc, NotAdmin) else
+                 f"Couldn't mark {entry_id} reviewed: {truncate(str(exc), 1500)}")
+            return
+        change = outcome.change
+        note = (f"Marked {entry_id} reviewed: last reviewed {change.before['last_reviewed']} → "
+                f"{change.after['last_reviewed']}. Thank you!")
+        kb = services.live.current.kb  # the change was reloaded
+        owner_view = bool(data.get("o"))
+        entries = (by_slack_owner(stale_entries(kb)).get(user, []) if owner_view
+                   else stale_entries(kb))
+        if respond is None:
+            tell(note)
+            return
+        slack_call(logger, "response_url", respond, replace_original=True, text=note,
+                   blocks=stale_blocks(entries, owner_view=owner_view, note=note))
+
+
+def register(app: App) -> None:
+    app.action(re.compile(rf"^{v.MARK_REVIEWED}_\d+$"))(on_mark_reviewed)
