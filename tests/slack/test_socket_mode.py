@@ -124,7 +124,12 @@ def test_advisor_serve_socket_answers_over_the_websocket(slack_kb_dir, tmp_path)
             assert (tmp_path / "server.pid").read_text().split()[0] == str(proc.pid)
         finally:
             proc.send_signal(signal.SIGINT)
-            proc.wait(timeout=30)
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                raise AssertionError("`serve --socket` did not stop on SIGINT; its output:\n"
+                                     + (tmp_path / "socket.log").read_text()) from None
             socket.server.shutdown()
             fake.stop()
     assert not (tmp_path / "server.pid").exists()  # cleaned up on the way out
