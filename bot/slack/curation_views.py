@@ -1,15 +1,19 @@
 """The curation modals (add a gap cluster to an entry, draft a new entry, confirm a drop in
 quality, the outcome) as pure builders, and the readers of what an admin submitted.
 
-A confirmation is the same modal again with the before/after figures and `c` set in its
-`private_metadata`: submitting it re-plans from the submitted values, wherever it lands.
+A confirmation is the same modal again with the before/after figures and, in its
+`private_metadata`, `c`: a fingerprint of what was confirmed. Submitting it re-plans from the
+submitted values, wherever it lands, and applies without asking again only if they are still
+what the figures were shown for.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
 from bot.slack import values as v
@@ -45,10 +49,17 @@ class DraftForm:
     situations: tuple[str, ...]  # besides the cluster's questions
 
 
-def metadata(cluster: GapCluster, *, home: bool, confirm: bool = False) -> str:
-    """The modal's `private_metadata`: which cluster, from where, and whether confirming."""
-    return v.pack(g=cluster.id, n=len(cluster.situations), h=1 if home else None,
-                  c=1 if confirm else None)
+def metadata(cluster: GapCluster, *, home: bool, confirm: str | None = None) -> str:
+    """The modal's `private_metadata`: which cluster, from where, and (confirming) the
+    `fingerprint` of the submission whose figures are shown."""
+    return v.pack(g=cluster.id, n=len(cluster.situations), h=1 if home else None, c=confirm)
+
+
+def fingerprint(submitted: str | DraftForm) -> str:
+    """A short hash of what was submitted (an entry id, or a draft's fields)."""
+    data = asdict(submitted) if isinstance(submitted, DraftForm) else submitted
+    text = json.dumps(data, sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
 def add_modal(cluster: GapCluster, kb: KnowledgeBase, *, meta: str, selected: str | None = None,

@@ -29,6 +29,7 @@ from bot.slack.curation_views import (
     draft_errors,
     draft_modal,
     failure_modal,
+    fingerprint,
     metadata,
     outcome_modal,
     read_draft,
@@ -208,7 +209,7 @@ def test_add_modal_keeps_to_100_options_with_the_suggested_entry_and_short_texts
 
 def test_a_confirmation_shows_before_and_after_and_carries_c_in_the_metadata(kb):
     comparison = compare(Quality("a", 0.90, 0.8, 1.0, 6, 5), Quality("b", 0.89, 0.8, 0.5, 6, 5))
-    meta = metadata(cluster(), home=False, confirm=True)
+    meta = metadata(cluster(), home=False, confirm=fingerprint("measurement-0"))
     view = add_modal(cluster(), kb, meta=meta, selected="measurement-0", comparison=comparison)
     text = all_text(view)
     assert "This change lowers development-set accuracy by more than 2 points" in text
@@ -216,7 +217,8 @@ def test_a_confirmation_shows_before_and_after_and_carries_c_in_the_metadata(kb)
     assert "5-fold cross-validation accuracy 90.0% → 89.0% (-1.0 points)" in text
     assert view["submit"]["text"] == "Confirm" and view["close"]["text"] == "Cancel"
     assert view["blocks"][-1]["element"]["initial_option"]["value"] == "measurement-0"
-    assert v.unpack(view["private_metadata"])["c"] == 1
+    assert v.unpack(view["private_metadata"])["c"] == fingerprint("measurement-0")
+    assert fingerprint("measurement-0") != fingerprint("measurement-1")
     form = DraftForm("measurement", "T", "S. S.", ("a", "b", "c"), ("more",))
     draft = draft_modal(cluster(), kb, meta=meta, form=form, comparison=comparison)
     inputs = {b["block_id"]: b["element"] for b in draft["blocks"] if b["type"] == "input"}

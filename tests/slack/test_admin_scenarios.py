@@ -416,16 +416,25 @@ def test_a_change_that_drops_accuracy_asks_for_confirmation_with_the_figures(
     assert "This change lowers development-set accuracy by more than 2 points" in shown
     assert "development-set accuracy (n=6) 100.0% → 50.0% (-50.0 points)" in shown
     assert "5-fold cross-validation accuracy" in shown
-    assert v.unpack(confirm["private_metadata"])["c"] == 1
+    assert v.unpack(confirm["private_metadata"])["c"]
     assert measurement.read_text() == before
 
-    # Confirming applies it.
-    submit(server, confirm, {"entry": {"entry": selected("measurement-0")}}, user=ADMIN,
+    # Confirming with another entry chosen shows that entry's figures first;
+    submit(server, confirm, {"entry": {"entry": selected("measurement-1")}}, user=ADMIN,
            view_id="V0CONF001")
-    _, done = view_updates(fake, "V0CONF001", 2)
+    _, again = view_updates(fake, "V0CONF001", 2)
+    assert again.args["view"]["blocks"][-1]["element"]["initial_option"]["value"] == (
+        "measurement-1")
+    assert "100.0% → 50.0%" in json.dumps(again.args["view"], ensure_ascii=False)
+    assert measurement.read_text() == before
+
+    # confirming what was shown applies it.
+    submit(server, again.args["view"], {"entry": {"entry": selected("measurement-1")}},
+           user=ADMIN, view_id="V0CONF001")
+    *_, done = view_updates(fake, "V0CONF001", 3)
     assert done.args["view"]["title"]["text"] == "Change applied"
     assert "100.0% → 50.0%" in json.dumps(done.args["view"], ensure_ascii=False)
-    assert set(load_knowledge_base(kb).entries_by_id["measurement-0"].situations[-3:]) == set(
+    assert set(load_knowledge_base(kb).entries_by_id["measurement-1"].situations[-3:]) == set(
         ANNOUNCE)
     added, _ = added_lines(before, measurement.read_text())
     assert len(added) == 3

@@ -27,6 +27,7 @@ from bot.slack.curation_views import (
     draft_errors,
     draft_modal,
     failure_modal,
+    fingerprint,
     metadata,
     notice_modal,
     outcome_modal,
@@ -44,7 +45,7 @@ from knowledge.errors import AdvisorError, KnowledgeBaseError
 
 if TYPE_CHECKING:
     from bot.curation.quality import Comparison
-    from bot.curation.service import Proposal
+    from bot.curation.service import Curator, Proposal
     from knowledge.models import KnowledgeBase
 
 INVALID = ("The knowledge base would be invalid, so nothing was changed. Fix these (or what "
@@ -98,17 +99,16 @@ def on_add_submitted(ack: Callable[..., Any], body: dict[str, Any], view: dict[s
         ack(response_action="errors", errors={ENTRY: "Choose an entry."})
         return
     ack(response_action="update", view=working_modal())
-    curator = services.curator
 
-    def plan(cluster: GapCluster) -> Proposal:
-        assert curator is not None
+    def plan(curator: Curator, cluster: GapCluster) -> Proposal:
         return curator.propose_accept(cluster, entry_id)
 
     def confirm(cluster: GapCluster, kb: KnowledgeBase, comparison: Comparison,
                 meta: str) -> dict[str, Any]:
         return add_modal(cluster, kb, meta=meta, selected=entry_id, comparison=comparison)
 
-    _apply("add_situations", body, view, client, logger, services, plan, confirm)
+    _apply("add_situations", fingerprint(entry_id), body, view, client, logger, services, plan,
+           confirm)
 
 
 def on_draft_submitted(ack: Callable[..., Any], body: dict[str, Any], view: dict[str, Any],
@@ -121,10 +121,8 @@ def on_draft_submitted(ack: Callable[..., Any], body: dict[str, Any], view: dict
         ack(response_action="errors", errors=errors)
         return
     ack(response_action="update", view=working_modal())
-    curator = services.curator
 
-    def plan(cluster: GapCluster) -> Proposal:
-        assert curator is not None
+    def plan(curator: Curator, cluster: GapCluster) -> Proposal:
         return curator.propose_draft(cluster, topic=form.topic, title=form.title,
                                      summary=form.summary, actions=form.actions,
                                      situations=form.situations)
@@ -133,7 +131,7 @@ def on_draft_submitted(ack: Callable[..., Any], body: dict[str, Any], view: dict
                 meta: str) -> dict[str, Any]:
         return draft_modal(cluster, kb, meta=meta, form=form, comparison=comparison)
 
-    _apply("add_entry", body, view, client, logger, services, plan, confirm)
+    _apply("add_entry", fingerprint(form), body, view, client, logger, services, plan, confirm)
 
 
 def register(app: App) -> None:
@@ -181,11 +179,14 @@ def _open_modal(action_name: str, body: dict[str, Any], action: dict[str, Any],
                    view=view)
 
 
-def _apply(action_name: str, body: dict[str, Any], view: dict[str, Any], client: WebClient,
-           logger: logging.Logger, services: Services,
-           plan: Callable[[GapCluster], Proposal],
+def _apply(action_name: str, submitted: str, body: dict[str, Any], view: dict[str, Any],
+           client: WebClient, logger: logging.Logger, services: Services,
+           plan: Callable[[Curator, GapCluster], Proposal],
            confirm: Callable[[GapCluster, KnowledgeBase, Comparison, str], dict[str, Any]]) -> None:
-    """Plan, measure, commit (or ask to confirm a drop), and show what happened in the modal."""
+    """Plan, measure, commit (or ask to confirm a drop), and show what happened in the modal.
+
+    `submitted` fingerprints the submission: a confirmation applies only what it showed.
+    """
     user, meta = user_of(body), v.unpack(view.get("private_metadata"))
     curator, live = services.curator, services.live
 
@@ -207,9 +208,10 @@ def _apply(action_name: str, body: dict[str, Any], view: dict[str, Any], client:
             show(failure_modal(str(exc)))
             return
         try:
-            outcome = curator.commit(user, plan(cluster), confirmed=bool(meta.get("c")))
+            outcome = curator.commit(user, plan(curator, cluster),
+                                     confirmed=meta.get("c") == submitted)
         except NeedsConfirmation as exc:
-            again = metadata(cluster, home=bool(meta.get("h")), confirm=True)
+            again = metadata(cluster, home=bool(meta.get("h")), confirm=submitted)
             show(confirm(cluster, advisor.kb, exc.comparison, again), dm=False)
             return
         except KnowledgeBaseError as exc:

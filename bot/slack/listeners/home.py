@@ -11,12 +11,12 @@ from slack_sdk import WebClient
 
 from bot.checklist import build_checklist
 from bot.slack.home_blocks import Curation, OpenChecklist, WeekFigures, home_view
+from bot.slack.listeners.admin import GAP_DAYS
 from bot.slack.prompts import PROMPTS_TITLE, suggested_prompts
 from bot.slack.services import Services
 from bot.slack.web import slack_call
 
 RECENT = 5
-GAP_DAYS = 30
 
 
 def on_app_home_opened(event: dict[str, Any], client: WebClient, logger: logging.Logger,
