@@ -22,7 +22,7 @@ from bot.slack.listeners.admin import on_mark_reviewed
 from bot.slack.reminders import send_stale_reminders
 from bot.slack.services import Services
 from knowledge.models import KnowledgeBase
-from tests.slack.payloads import action_payload, typed
+from tests.slack.payloads import action_payload, selected, typed
 from tests.slack.test_listeners import Recorder, new_user
 
 logger = logging.getLogger("test.slack.admin")
@@ -78,6 +78,20 @@ def test_a_draft_with_missing_fields_gets_field_errors_and_nothing_runs(services
     assert answer["response_action"] == "errors"
     assert set(answer["errors"]) == {"topic", "situations"}
     assert client.calls == []
+
+
+def test_when_the_modal_was_closed_the_result_comes_as_a_dm(services):
+    user, ack, client = new_user(), Recorder(), Recorder(fail="views_update")
+    view = {"id": "VGONE", "private_metadata": v.pack(g="abc123def456", n=3),
+            "state": {"values": {"entry": {"entry": selected("measurement-0")}}}}
+    gaps.on_add_submitted(ack, {"user": {"id": user}, "view": view}, view, client, logger,
+                          services)
+    assert ack.named("call")[0]["response_action"] == "update"
+    [update] = client.named("views_update")
+    assert update["view_id"] == "VGONE"
+    [dm] = client.named("chat_postMessage")
+    assert dm["channel"] == user and dm["text"] == "Not allowed"
+    assert REFUSAL in str(dm["blocks"])
 
 
 def test_an_admin_button_clicked_in_the_home_by_a_non_admin_is_refused_in_a_modal(services):

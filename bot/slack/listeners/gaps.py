@@ -35,6 +35,7 @@ from bot.slack.curation_views import (
     read_entry,
     working_modal,
 )
+from bot.slack.limits import fit_blocks
 from bot.slack.listeners.admin import GAP_DAYS, Respond, from_home, refused, teller, user_of
 from bot.slack.listeners.home import publish_home
 from bot.slack.mrkdwn import truncate
@@ -194,7 +195,7 @@ def _apply(action_name: str, submitted: str, body: dict[str, Any], view: dict[st
         if slack_call(logger, "views.update", client.views_update, view_id=view.get("id"),
                       view=new_view) is None and dm:  # the modal was closed: tell them in a DM
             slack_call(logger, "chat.postMessage", client.chat_postMessage, channel=user,
-                       text=new_view["title"]["text"], blocks=new_view["blocks"])
+                       text=new_view["title"]["text"], blocks=fit_blocks(new_view["blocks"]))
 
     with telling_user(logger, f"applying {action_name}", lambda: show(failure_modal())):
         refusal = refused(services, user, action_name)
