@@ -110,13 +110,15 @@ def ask(
 
 def _ask_batch(advisor: Advisor) -> None:
     """Stream: one question per stdin line in, one JSON object per line out, same order."""
+    from bot.json_lines import answer_json_line
+
     stdin = sys.stdin
     if hasattr(stdin, "reconfigure"):
         stdin.reconfigure(errors="replace")
     write = sys.stdout.write
     lines = (line.rstrip("\r\n") for line in stdin)
     for n, answer in enumerate(advisor.answer_many(lines), 1):
-        write(json.dumps(answer.to_json(), ensure_ascii=False) + "\n")
+        write(answer_json_line(answer) + "\n")
         if n % 2000 == 0:
             sys.stdout.flush()
     sys.stdout.flush()

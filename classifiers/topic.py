@@ -153,22 +153,27 @@ class TopicClassifier:
         """Decide for each row of probabilities (sorted once for the whole matrix)."""
         p = self.params
         classes = self.classes_
-        order = np.argsort(-probabilities, axis=1, kind="stable")
-        sorted_p = np.take_along_axis(probabilities, order, axis=1).tolist()
         none_i = classes.index(NONE_LABEL) if NONE_LABEL in classes else -1
+        topic_cols = np.array([i for i in range(len(classes)) if i != none_i])
+        topics = probabilities[:, topic_cols]
+        order = np.argsort(-topics, axis=1, kind="stable")
+        names = np.array([classes[i] for i in topic_cols], dtype=object)[order].tolist()
+        sorted_p = np.take_along_axis(topics, order, axis=1).tolist()
+        none_p = probabilities[:, none_i].tolist() if none_i >= 0 else [0.0] * len(topics)
+        none_wins = (probabilities.argmax(axis=1) == none_i).tolist()
         out = []
-        for row_order, row_p in zip(order.tolist(), sorted_p, strict=True):
-            ranked = tuple((classes[i], q) for i, q in zip(row_order, row_p, strict=True) if i != none_i)
-            none_p = row_p[row_order.index(none_i)] if none_i >= 0 else 0.0
+        for row_names, row_p, row_none, out_of_scope in zip(names, sorted_p, none_p, none_wins,
+                                                             strict=True):
+            ranked = tuple(zip(row_names, row_p, strict=True))
             best, best_p = ranked[0] if ranked else (None, 0.0)
-            if row_order[0] == none_i:
-                out.append(Prediction(None, best_p, ranked, False, True, none_p))
+            if out_of_scope:
+                out.append(Prediction(None, best_p, ranked, False, True, row_none))
             elif best_p < p.abstain_below:
-                out.append(Prediction(None, best_p, ranked, False, False, none_p))
+                out.append(Prediction(None, best_p, ranked, False, False, row_none))
             else:
                 second_p = ranked[1][1] if len(ranked) > 1 else 0.0
                 ambiguous = best_p - second_p < p.ambiguous_margin
-                out.append(Prediction(best, best_p, ranked, ambiguous, False, none_p))
+                out.append(Prediction(best, best_p, ranked, ambiguous, False, row_none))
         return out
 
     def predict(self, texts: Sequence[str]) -> list[Prediction]:

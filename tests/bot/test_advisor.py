@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from bot.advisor import Advisor
 from bot.evaluation import evaluate_file
@@ -103,3 +105,27 @@ def test_cached_model_is_reused_and_a_broken_one_replaced(synthetic_kb_dir: Path
     third = Advisor.load(synthetic_kb_dir, cache_dir=tmp_path)
     assert third.answer(q) == first.answer(q)
     assert cached.read_bytes() != b"not a model"
+
+
+def test_json_lines_are_exactly_the_json_of_the_answer(shipped_advisor: Advisor):
+    import json
+
+    from bot.json_lines import answer_json_line
+
+    questions = ["staff fear for their jobs", "", "where is the printer", 'quote " and \\ and é ✓',
+                 "our pilot has dragged on", "privacy worries block the launch of the portal"]
+    for answer in shipped_advisor.answer_many(questions * 2):
+        line = answer_json_line(answer)
+        assert line == json.dumps(answer.to_json(), ensure_ascii=False)
+        assert json.loads(line) == answer.to_json()
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.text(max_size=300))
+def test_json_lines_match_for_any_question(shipped_advisor: Advisor, text: str):
+    import json
+
+    from bot.json_lines import answer_json_line
+
+    answer = shipped_advisor.answer(text)
+    assert answer_json_line(answer) == json.dumps(answer.to_json(), ensure_ascii=False)
