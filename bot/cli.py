@@ -82,6 +82,10 @@ def _record(log, question: str, answer: Answer, started: float) -> None:
 def ask(
     text: Annotated[Optional[str], typer.Argument(help="The situation, in your own words.")] = None,  # noqa: UP045
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON (one object per line).")] = False,
+    jobs: Annotated[
+        Optional[int],  # noqa: UP045
+        typer.Option("--jobs", min=1, help="Processes for a batch from stdin (default: one per core)."),
+    ] = None,
     kb: KbOption = None,
 ) -> None:
     """Ask the advisor about a situation. With --json and no TEXT, answer each line of stdin."""
@@ -90,7 +94,7 @@ def ask(
                    "or use --json to read questions from standard input")
     advisor = _advisor(kb)
     if text is None:
-        _ask_batch(advisor)
+        _ask_batch(advisor, jobs)
         return
     started = time.perf_counter()
     answer = advisor.answer(text)
@@ -108,19 +112,15 @@ def ask(
                                          latency_ms=(time.perf_counter() - started) * 1000))
 
 
-def _ask_batch(advisor: Advisor) -> None:
+def _ask_batch(advisor: Advisor, jobs: int | None) -> None:
     """Stream: one question per stdin line in, one JSON object per line out, same order."""
-    from bot.json_lines import answer_json_line
+    from bot.batch import answer_stream, default_jobs
 
     stdin = sys.stdin
     if hasattr(stdin, "reconfigure"):
         stdin.reconfigure(errors="replace")
-    write = sys.stdout.write
     lines = (line.rstrip("\r\n") for line in stdin)
-    for n, answer in enumerate(advisor.answer_many(lines), 1):
-        write(answer_json_line(answer) + "\n")
-        if n % 2000 == 0:
-            sys.stdout.flush()
+    answer_stream(advisor, lines, sys.stdout.write, jobs=jobs or default_jobs())
     sys.stdout.flush()
 
 
@@ -284,3 +284,25 @@ def main() -> None:
         sys.exit(1)
     except BrokenPipeError:
         sys.exit(0)
+    except Exception as exc:  # a bug: one line for the user, the trace for the report
+        where = _write_crash_report()
+        err.print(f"error: unexpected {type(exc).__name__}: {exc}. This is a bug; "
+                  f"please report it with {where}", markup=False, highlight=False)
+        sys.exit(2)
+
+
+def _write_crash_report() -> str:
+    """Write the current exception's trace to the data directory; return where it went."""
+    import tempfile
+    import traceback
+
+    try:
+        directory = _settings().advisor_data_dir
+        directory.mkdir(parents=True, exist_ok=True)
+    except Exception:
+        directory = Path(tempfile.gettempdir())
+    path = directory / "crash.log"
+    with path.open("a", encoding="utf-8") as fh:
+        fh.write(f"--- {time.strftime('%Y-%m-%d %H:%M:%S')} advisor {' '.join(sys.argv[1:2])}\n")
+        fh.write(traceback.format_exc())
+    return str(path)

@@ -168,3 +168,20 @@ def test_chat_answers_until_quit(synthetic_kb_dir: Path, tmp_path: Path):
     assert "pilots-rollout-entry-1" in run.stdout
     assert "# Checklist: Strategy 1 for pilots-rollout" in run.stdout
     assert run.stdout.rstrip().endswith("Goodbye.")
+
+
+def test_a_bug_is_one_line_and_a_crash_report(tmp_path: Path, monkeypatch, capsys):
+    import bot.cli as cli
+
+    def broken() -> None:
+        raise IndexError("index (26311) out of range")
+
+    monkeypatch.setattr(cli, "app", broken)
+    monkeypatch.setenv("ADVISOR_DATA_DIR", str(tmp_path))
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main()
+    assert exit_info.value.code == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: unexpected IndexError: index (26311)")
+    assert str(tmp_path / "crash.log") in lines[0]
+    assert "Traceback" in (tmp_path / "crash.log").read_text()

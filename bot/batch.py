@@ -1,0 +1,58 @@
+"""Batch runs: questions from a stream in, one JSON line per answer out, in order.
+
+Answers are vectorised a chunk at a time; with more than one chunk, chunks are answered in
+worker processes forked after the model is loaded (one per core by default), with at most
+two chunks in flight per worker so memory stays bounded however long the input is.
+"""
+
+from __future__ import annotations
+
+import itertools
+import multiprocessing
+import os
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+
+from bot.advisor import Advisor
+from bot.json_lines import answer_json_line
+
+CHUNK = 2000
+
+_advisor: Advisor | None = None  # set before forking; the workers inherit it
+
+
+def default_jobs() -> int:
+    """One worker per core this process may run on."""
+    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1)
+
+
+def _chunks(lines: Iterable[str], size: int) -> Iterator[list[str]]:
+    it = iter(lines)
+    while chunk := list(itertools.islice(it, size)):
+        yield chunk
+
+
+def _answer_chunk(lines: list[str]) -> str:
+    assert _advisor is not None
+    return "".join(answer_json_line(a) + "\n" for a in _advisor.answer_many(lines, chunk=len(lines)))
+
+
+def answer_stream(advisor: Advisor, lines: Iterable[str], write: Callable[[str], object], *,
+                  jobs: int = 1, chunk: int = CHUNK) -> None:
+    """Answer every line and `write` the JSON lines in input order."""
+    global _advisor
+    _advisor = advisor
+    chunks = _chunks(lines, chunk)
+    head = list(itertools.islice(chunks, 2))
+    if jobs <= 1 or len(head) < 2:
+        for c in itertools.chain(head, chunks):
+            write(_answer_chunk(c))
+        return
+    with multiprocessing.get_context("fork").Pool(jobs) as pool:
+        pending: deque = deque()
+        for c in itertools.chain(head, chunks):
+            pending.append(pool.apply_async(_answer_chunk, (c,)))
+            if len(pending) >= 2 * jobs:
+                write(pending.popleft().get())
+        while pending:
+            write(pending.popleft().get())

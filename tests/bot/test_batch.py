@@ -1,0 +1,34 @@
+"""Batch runs answer every line, in order, the same on one core or several."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+
+from bot.advisor import Advisor
+from bot.batch import answer_stream
+from bot.json_lines import answer_json_line
+
+
+@pytest.fixture(scope="module")
+def advisor(synthetic_kb_dir: Path) -> Advisor:
+    return Advisor.load(synthetic_kb_dir)
+
+
+def test_workers_keep_input_order_and_match_one_process(advisor: Advisor):
+    lines = [e.situations[i % 3] for i, e in enumerate(advisor.kb.entries)]
+    lines += ["", "where is the printer", "\x00binary\x01", "x" * 5000]
+    one, many = io.StringIO(), io.StringIO()
+    answer_stream(advisor, lines, one.write, jobs=1, chunk=7)
+    answer_stream(advisor, lines, many.write, jobs=2, chunk=7)
+    assert many.getvalue() == one.getvalue()
+    expected = [answer_json_line(advisor.answer(q)) for q in lines]
+    assert one.getvalue().splitlines() == expected
+
+
+def test_empty_input_writes_nothing(advisor: Advisor):
+    out = io.StringIO()
+    answer_stream(advisor, [], out.write, jobs=2)
+    assert out.getvalue() == ""
