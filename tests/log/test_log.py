@@ -12,6 +12,7 @@ import pytest
 
 from bot.log import ConversationLog, ExchangeIn, LogError, store
 from tests.log.conftest import OTHER, Backend, make_answer
+from tests.waiting import eventually
 
 
 def ask(log: ConversationLog, question: str = "How do I brief staff?", **kw) -> str:
@@ -230,7 +231,7 @@ def test_retention_purges_automatically_at_start(backend: Backend) -> None:
     _old_rows(backend, 200)
     _old_rows(backend, 10)
     log = backend.started(retention_days=180)
-    assert _eventually(lambda: backend.count("exchange") == 1)
+    assert eventually(lambda: backend.count("exchange") == 1)
     log.close()
 
 
@@ -308,12 +309,3 @@ def test_postgres_schema_must_be_upgraded_first(pg_database: str, tmp_path) -> N
     log.close()
 
 
-def _eventually(check, timeout: float = 20.0) -> bool:
-    import time
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return True
-        time.sleep(0.05)
-    return check()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -17,6 +16,7 @@ from bot.cli import app
 from bot.log import ConversationLog, ExchangeIn
 from tests.log.conftest import Backend, make_answer
 from tests.log.outage import SqliteLock, TcpProxy, dead_port
+from tests.waiting import eventually
 
 
 @dataclass
@@ -52,13 +52,6 @@ def ask(log: ConversationLog, question: str = "How do I run a pilot?") -> str:
     return log.record(ExchangeIn(surface="dm", question=question, answer=make_answer(), latency_ms=3.0))
 
 
-def eventually(check, timeout: float = 30.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return True
-        time.sleep(0.05)
-    return check()
 
 
 def stored_ids(backend: Backend) -> list[str]:
