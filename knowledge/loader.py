@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import os
 from pathlib import Path
@@ -13,7 +14,6 @@ from pydantic import ValidationError
 from knowledge.errors import KnowledgeBaseError, Problem
 from knowledge.models import REQUIRED_TOPICS, Entry, KnowledgeBase, Source, Topic
 from knowledge.schema import EntrySchema, OutOfScopeSchema, TopicSchema
-from knowledge.sources import SEED_TITLES
 
 DEFAULT_KB_PATH = Path(__file__).parent / "base"
 OUT_OF_SCOPE_FILE = "_out_of_scope.yaml"
@@ -131,7 +131,9 @@ def _norm(text: str) -> str:
     return " ".join(text.lower().split())
 
 
-def load_knowledge_base(path: Path | str | None = None, *, today: Any = None) -> KnowledgeBase:
+def load_knowledge_base(
+    path: Path | str | None = None, *, today: dt.date | None = None
+) -> KnowledgeBase:
     """Load and validate every `*.yaml` under `path` (default: the shipped base).
 
     Raises `KnowledgeBaseError` listing every error; warnings (overdue reviews, the same
@@ -203,7 +205,8 @@ def load_knowledge_base(path: Path | str | None = None, *, today: Any = None) ->
                 )
                 continue
             seen_entries[e.id] = f"{display}:{line}"
-            entries.append(_entry(e, schema.id, display, line))
+            entry = _entry(e, schema.id, display, line)
+            entries.append(entry)
             for j, s in enumerate(e.situations):
                 key = _norm(s)
                 other = situation_topics.get(key)
@@ -215,12 +218,11 @@ def load_knowledge_base(path: Path | str | None = None, *, today: Any = None) ->
                                 "both", "warning")
                     )
                 situation_topics.setdefault(key, (schema.id, display, s_line))
-            if _is_overdue(e, today):
+            if entry.is_overdue(today):
                 problems.append(
                     Problem(display, reader.line(("entries", i, "last_reviewed")),
-                            f"entry {e.id!r}: review overdue since "
-                            f"{_entry(e, schema.id, display, line).review_due} (owner: {e.owner})",
-                            "warning")
+                            f"entry {e.id!r}: review overdue since {entry.review_due} "
+                            f"(owner: {e.owner})", "warning")
                 )
         topics.append(Topic(schema.id, schema.title, schema.description.strip(), tuple(entries),
                             display))
@@ -246,12 +248,6 @@ def load_knowledge_base(path: Path | str | None = None, *, today: Any = None) ->
     )
 
 
-def _is_overdue(e: EntrySchema, today: Any) -> bool:
-    import datetime as dt
-
-    return (today or dt.date.today()) > e.last_reviewed + dt.timedelta(days=e.review_every_days)
-
-
 def _entry(e: EntrySchema, topic: str, display: str, line: int) -> Entry:
     return Entry(
         id=e.id,
@@ -261,8 +257,7 @@ def _entry(e: EntrySchema, topic: str, display: str, line: int) -> Entry:
         situations=tuple(e.situations),
         actions=tuple(e.actions),
         pitfalls=tuple(e.pitfalls),
-        sources=tuple(Source(SEED_TITLES.get(s.file, s.title) if not s.title else s.title, s.file)
-                      for s in e.sources),
+        sources=tuple(Source(s.title, s.file) for s in e.sources),
         owner=e.owner,
         last_reviewed=e.last_reviewed,
         review_every_days=e.review_every_days,
