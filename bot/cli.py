@@ -53,6 +53,11 @@ def _settings():
     return load_settings()
 
 
+def _kb_path(kb: Path | None) -> Path | None:
+    """The knowledge base to use: --kb, else ADVISOR_KB_PATH, else the shipped one (None)."""
+    return kb or _settings().advisor_kb_path
+
+
 def _advisor(kb: Path | None) -> Advisor:
     from bot.advisor import Advisor
 
@@ -175,7 +180,7 @@ def topics(kb: KbOption = None) -> None:
     from bot.terminal import render_topics
     from knowledge import load_knowledge_base
 
-    out.print(render_topics(load_knowledge_base(kb or _settings().advisor_kb_path)))
+    out.print(render_topics(load_knowledge_base(_kb_path(kb))))
 
 
 @app.command()
@@ -187,7 +192,7 @@ def checklist(
     from bot.checklist import build_checklist, to_markdown
     from knowledge import load_knowledge_base
 
-    base = load_knowledge_base(kb or _settings().advisor_kb_path)
+    base = load_knowledge_base(_kb_path(kb))
     found = build_checklist(base, target)
     if found is None:
         raise fail(f"no topic or entry {target!r}; `advisor topics` lists the topics")
@@ -203,7 +208,7 @@ def kb_validate(
     from knowledge import KnowledgeBaseError, load_knowledge_base
 
     try:
-        kb = load_knowledge_base(path or _settings().advisor_kb_path)
+        kb = load_knowledge_base(_kb_path(path))
     except KnowledgeBaseError as exc:
         for p in exc.problems:
             (err.print if p.severity == "error" else out.print)(
@@ -228,7 +233,7 @@ def model_train(
     from knowledge import load_knowledge_base
 
     started = time.perf_counter()
-    advisor = Advisor.from_knowledge_base(load_knowledge_base(kb or _settings().advisor_kb_path))
+    advisor = Advisor.from_knowledge_base(load_knowledge_base(_kb_path(kb)))
     advisor.save(out_path)
     out.print(f"trained in {time.perf_counter() - started:.2f}s on knowledge base "
               f"{advisor.kb.version}; wrote {out_path}", markup=False)
@@ -249,7 +254,7 @@ def evaluate(
     reports = []
     if cv:
         reports.append((f"{cv}-fold cross-validation on the knowledge base",
-                        cross_validate_kb(kb or _settings().advisor_kb_path, folds=cv)))
+                        cross_validate_kb(_kb_path(kb), folds=cv)))
     if file is not None:
         reports.append((f"evaluation on {file}", evaluate_file(_advisor(kb), file)))
     if as_json:
