@@ -150,6 +150,7 @@ def load_knowledge_base(
     seen_entries: dict[str, str] = {}
     seen_topics: dict[str, str] = {}
     situation_topics: dict[str, tuple[str, str, int]] = {}
+    term_topics: dict[str, str] = {}
 
     for file in files:
         display = _display(file)
@@ -224,8 +225,17 @@ def load_knowledge_base(
                             f"entry {e.id!r}: review overdue since {entry.review_due} "
                             f"(owner: {e.owner})", "warning")
                 )
+        for j, term in enumerate(schema.vocabulary):
+            key = _norm(term)
+            other = term_topics.get(key)
+            if other and other != schema.id:
+                problems.append(Problem(display, reader.line(("vocabulary", j)),
+                                        f"vocabulary: term {term!r} is also a term of topic "
+                                        f"{other!r}: list it under the topic that owns it",
+                                        "warning"))
+            term_topics.setdefault(key, schema.id)
         topics.append(Topic(schema.id, schema.title, schema.description.strip(), tuple(entries),
-                            display))
+                            display, tuple(schema.vocabulary)))
 
     for missing in (t for t in REQUIRED_TOPICS if t not in seen_topics):
         if not any(p.file.endswith(f"{missing}.yaml") for p in problems):
@@ -257,7 +267,8 @@ def _entry(e: EntrySchema, topic: str, display: str, line: int) -> Entry:
         situations=tuple(e.situations),
         actions=tuple(e.actions),
         pitfalls=tuple(e.pitfalls),
-        sources=tuple(Source(s.title, s.file) for s in e.sources),
+        sources=tuple(Source(s.title, s.file) if s.file else Source(s.practice or "")
+                      for s in e.sources),
         owner=e.owner,
         last_reviewed=e.last_reviewed,
         review_every_days=e.review_every_days,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from difflib import SequenceMatcher
 from functools import cached_property
 
 REQUIRED_TOPICS: tuple[str, ...] = (
@@ -20,12 +21,30 @@ REQUIRED_TOPICS: tuple[str, ...] = (
 )
 
 
+CLOSE_ENOUGH = 0.85
+"""Similarity above which a mistyped id is taken as meant (`KnowledgeBase.find_close`)."""
+
+
+def _slug_words(text: str) -> list[str]:
+    return "".join(c if c.isalnum() else " " for c in text.lower()).split()
+
+
 @dataclass(frozen=True)
 class Source:
-    """A seed document an entry draws on; users see the title."""
+    """What backs an entry: a seed document (`file` set; users see the title), or practice
+    guidance that no seed states (`file` empty; `title` says what practice it rests on)."""
 
     title: str
-    file: str
+    file: str = ""
+
+    @property
+    def is_practice(self) -> bool:
+        return not self.file
+
+    @property
+    def label(self) -> str:
+        """How surfaces show it: the seed's title, or "Practice guidance: …"."""
+        return f"Practice guidance: {self.title}" if self.is_practice else self.title
 
 
 @dataclass(frozen=True)
@@ -63,6 +82,8 @@ class Topic:
     description: str
     entries: tuple[Entry, ...]
     file: str = ""
+    vocabulary: tuple[str, ...] = ()
+    """Terms and acronyms people use for this topic's problems; the classifier learns them."""
 
 
 @dataclass(frozen=True)
@@ -94,3 +115,34 @@ class KnowledgeBase:
         """Look up a topic or entry by id (case-insensitive), or None."""
         key = topic_or_entry.strip().lower()
         return self.topics_by_id.get(key) or self.entries_by_id.get(key)
+
+    def find_close(self, topic_or_entry: str) -> Topic | Entry | None:
+        """`find`, else the one id that clearly matches: a typo ("hypercare-after-golive"),
+        a unique prefix ("hypercare") or the words of one title; None when unsure."""
+        found = self.find(topic_or_entry)
+        if found is not None:
+            return found
+        close = self.suggest(topic_or_entry, n=2, cutoff=CLOSE_ENOUGH)
+        if len(close) == 1:
+            return self.find(close[0])
+        return None
+
+    def suggest(self, query: str, *, n: int = 3, cutoff: float = 0.55) -> list[str]:
+        """Ids of topics and entries that look like `query`, closest first."""
+        key = "-".join(query.strip().lower().split())
+        if not key:
+            return []
+        ids = [*self.topics_by_id, *self.entries_by_id]
+        prefixed = [i for i in ids if i.startswith(key)]
+        if len(prefixed) == 1:
+            return prefixed
+        words = set(key.split("-"))
+        titled = [e.id for e in self.entries if words and words <= set(_slug_words(e.title))]
+        if len(titled) == 1:
+            return titled
+        def likeness(i: str) -> float:  # the whole id, or its start as long as the query
+            return max(SequenceMatcher(None, key, i).ratio(),
+                       SequenceMatcher(None, key, i[: len(key)]).ratio() - 0.05)
+
+        scored = sorted(((likeness(i), i) for i in ids), reverse=True)
+        return [i for score, i in scored[:n] if score >= cutoff] or prefixed[:n] or titled[:n]

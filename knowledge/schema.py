@@ -6,7 +6,7 @@ import datetime as dt
 import re
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
 from knowledge.sources import SEED_TITLES
 
@@ -21,15 +21,33 @@ class _Strict(BaseModel):
 
 
 class SourceSchema(_Strict):
-    title: Text
-    file: Text
+    """A seed document (`title` and `file`) that backs the entry, or a `practice` note.
+
+    Cite a seed only for what it states; detail that no seed states is practice guidance,
+    named in a few words (`practice: hypercare rotas and exit criteria`) and shown as such.
+    """
+
+    title: Text | None = None
+    file: Text | None = None
+    practice: Annotated[str, StringConstraints(strip_whitespace=True, min_length=3,
+                                               max_length=200)] | None = None
 
     @field_validator("file")
     @classmethod
-    def _known_seed(cls, value: str) -> str:
-        if value not in SEED_TITLES:
+    def _known_seed(cls, value: str | None) -> str | None:
+        if value is not None and value not in SEED_TITLES:
             raise ValueError(f"unknown seed document {value!r}; known: {', '.join(SEED_TITLES)}")
         return value
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> SourceSchema:
+        seed = self.title is not None or self.file is not None
+        if seed == (self.practice is not None):
+            raise ValueError("a source is either a seed (title and file) or practice guidance "
+                             "(practice: what it rests on), not both or neither")
+        if seed and (self.title is None or self.file is None):
+            raise ValueError("a seed source needs both title and file")
+        return self
 
 
 class EntrySchema(_Strict):
@@ -53,11 +71,27 @@ class EntrySchema(_Strict):
         return value
 
 
+Term = Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=60)]
+
+
 class TopicSchema(_Strict):
     id: Slug
     title: Text
     description: Text
+    vocabulary: list[Term] = Field(default_factory=list)
+    """Terms and acronyms civil servants use for this topic's problems (MFA, hypercare, …)."""
     entries: list[EntrySchema] = Field(min_length=4)
+
+    @field_validator("vocabulary")
+    @classmethod
+    def _distinct_terms(cls, value: list[str]) -> list[str]:
+        seen: set[str] = set()
+        for term in value:
+            key = " ".join(term.lower().split())
+            if key in seen:
+                raise ValueError(f"term {term!r} is listed twice")
+            seen.add(key)
+        return value
 
 
 class OutOfScopeSchema(_Strict):

@@ -133,3 +133,48 @@ def test_same_situation_under_two_topics_and_overdue_review_are_warnings(kb_copy
 def test_missing_folder_is_a_clear_error(tmp_path: Path):
     with pytest.raises(KnowledgeBaseError, match="not a knowledge-base folder"):
         load_knowledge_base(tmp_path / "nope")
+
+
+def test_practice_sources_and_vocabulary_load_and_bad_ones_name_file_and_line(kb_copy: Path,
+                                                                               monkeypatch):
+    monkeypatch.chdir(kb_copy.parent)
+    f = kb_copy / "measurement.yaml"
+    text = f.read_text()
+    text = text.replace("entries:\n", "vocabulary:\n- KPI\n- OKRs\nentries:\n", 1)
+    first_sources = text.index("  sources:\n")
+    text = text[:first_sources] + "  sources:\n  - practice: baseline sampling\n" + \
+        text[text.index("  owner:", first_sources):]
+    f.write_text(text)
+    kb = load_knowledge_base(kb_copy)
+    topic = kb.topic("measurement")
+    assert topic.vocabulary == ("KPI", "OKRs")
+    [source] = topic.entries[0].sources
+    assert source.is_practice and source.label == "Practice guidance: baseline sampling"
+
+    both = text.replace("  - practice: baseline sampling\n",
+                        "  - practice: baseline sampling\n    file: 000_23b929e102732082.txt\n", 1)
+    f.write_text(both)
+    [error] = _errors(kb_copy)
+    assert error.startswith(f"kb{os.sep}measurement.yaml:{_line_of(f, '- practice: baseline')}: ")
+    assert "either a seed (title and file) or practice guidance" in error
+
+    f.write_text(text.replace("- OKRs\n", "- okrs\n- KPI \n", 1).replace("- KPI\n", "- OKRs\n", 1))
+    [error] = _errors(kb_copy)
+    assert "vocabulary" in error and "listed twice" in error
+
+
+def test_a_term_under_two_topics_is_a_warning(kb_copy: Path):
+    for name in ("measurement", "communication"):
+        f = kb_copy / f"{name}.yaml"
+        f.write_text(f.read_text().replace("entries:\n", "vocabulary:\n- dashboard\nentries:\n", 1))
+    kb = load_knowledge_base(kb_copy)
+    assert any("term 'dashboard' is also a term of topic" in w for w in kb.warnings)
+
+
+def test_close_matches_are_found_and_suggested():
+    kb = load_knowledge_base()
+    assert kb.find_close("hypercare-after-golive").id == "hypercare-after-go-live"
+    assert kb.find_close("hypercare").id == "hypercare-after-go-live"
+    assert kb.find_close("security") is None  # two topics and entries start so: ask
+    assert "security-privacy" in kb.suggest("secrity")
+    assert kb.suggest("zzzz-qqqq") == []
