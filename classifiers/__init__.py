@@ -1,8 +1,5 @@
-"""Generic text models: a topic classifier that can abstain, an entry ranker, evaluation.
+"""Generic text models: one featurizer, a topic classifier, a decision policy that can
+abstain, an entry ranker, and evaluation. `classifiers.matcher.Matcher` puts them together.
 
 Knows nothing of Slack; fit on (text, label) pairs, predict ranked labels.
 """
-
-from classifiers.topic import NONE_LABEL, Params, Prediction, TopicClassifier
-
-__all__ = ["NONE_LABEL", "Params", "Prediction", "TopicClassifier"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
@@ -67,19 +68,55 @@ def evaluate(gold: Sequence[str | None], predicted: Sequence[str | None]) -> Rep
     )
 
 
+@dataclass(frozen=True)
+class RankingReport:
+    """How often a right entry comes first, or within the first three, and the mean
+    reciprocal rank of the first right entry within the ranked list (0 when absent)."""
+
+    hit_at_1: float
+    hit_at_3: float
+    mrr: float
+    n: int
+    depth: int
+
+
+def ranking_scores(gold: Sequence[Sequence[str]], ranked: Sequence[Sequence[str]]
+                   ) -> RankingReport:
+    """Score ranked entry lists against the entries that would directly help.
+
+    Items whose gold list is empty (nothing in the base fits) are left out.
+    """
+    pairs = [(set(g), list(r)) for g, r in zip(gold, ranked, strict=True) if g]
+    depth = max((len(r) for _, r in pairs), default=0)
+    ranks = [next((k for k, e in enumerate(r, 1) if e in g), 0) for g, r in pairs]
+    n = len(ranks)
+    return RankingReport(
+        hit_at_1=_rate(sum(k == 1 for k in ranks), n),
+        hit_at_3=_rate(sum(1 <= k <= 3 for k in ranks), n),
+        mrr=sum(1 / k for k in ranks if k) / n if n else 0.0,
+        n=n,
+        depth=depth,
+    )
+
+
 def cross_validate(
     texts: Sequence[str],
     labels: Sequence[str | None],
-    fit_predict: Callable[[list[str], list[str | None], list[str]], list[str | None]],
+    fit_predict: Callable[[list[str], list[str | None], list[str]], list[Any]],
     *,
     folds: int = 5,
     random_state: int = 0,
-) -> tuple[Report, list[str | None]]:
-    """Stratified K-fold: train on K-1 folds, predict the held-out one, pool the predictions."""
+    label_of: Callable[[Any], str | None] = lambda out: out,
+) -> tuple[Report, list[Any]]:
+    """Stratified K-fold: train on K-1 folds, predict the held-out one, pool the predictions.
+
+    `fit_predict` may return richer outputs than a label (a label and a ranking, say);
+    `label_of` gives the predicted label of one output for the topic report.
+    """
     if folds < 2:
         raise ValueError("cross-validation needs at least 2 folds")
     y = np.array([x or ABSTAIN for x in labels])
-    predicted: list[str | None] = [None] * len(texts)
+    predicted: list[Any] = [None] * len(texts)
     splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=random_state)
     for train, test in splitter.split(np.zeros(len(y)), y):
         out = fit_predict(
@@ -87,7 +124,7 @@ def cross_validate(
         )
         for i, value in zip(test, out, strict=True):
             predicted[i] = value
-    return evaluate(labels, predicted), predicted
+    return evaluate(labels, [label_of(p) for p in predicted]), predicted
 
 
 def _rate(n: int, d: int) -> float:

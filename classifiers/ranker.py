@@ -1,77 +1,280 @@
-"""Rank entries within a topic by cosine similarity to the question."""
+"""Rank entries across every topic: how well each entry matches, weighed by its topic's probability.
+
+An entry's match blends two views of the same feature space: its nearest curated situation
+(a question phrased like one situation should find that entry even when the rest of the
+entry talks differently) and its centroid (the entry's texts as a whole: situations, title,
+summary, actions). The final score multiplies the match by the topic model's probability for
+the entry's topic raised to `topic_weight`, so a situation that spans two topics gets
+strategies from both, and a near-miss topic no longer hides the right strategy.
+The blend and the weight were chosen by measurement (`python bench/ranking.py`).
+"""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from typing import Self
 
 import numpy as np
 from scipy import sparse
 
+from classifiers.features import NotFittedError
 from classifiers.vectorize import l2_normalize
+
+_NO_SITUATION = np.iinfo(np.intp).max
+_scratch = threading.local()
+"""A zeroed, feature-sized vector per thread for scoring shortlisted situations (left zeroed)."""
+ROW_BLOCK = 256
+FULL_SCAN = 20_000
+"""Up to this many situations, every situation is scored for every question. Beyond it (a
+very large base), only the situations of the `SHORTLIST` entries whose centroids match best,
+so one answer stays within milliseconds at 10,000 entries."""
+SHORTLIST = 50
+CENTROID_TERMS = 400
+SITUATION_TERMS = 120
+"""Beyond `FULL_SCAN` situations, each centroid (and each situation, `SITUATION_TERMS`) keeps
+only its heaviest features: the common character n-grams every vector shares cost the most
+and tell entries apart the least."""
+"""Questions scored at once: bounds the dense (questions × situations) block in memory."""
+
+
+@dataclass(frozen=True)
+class RankerParams:
+    nearest_weight: float = 0.3
+    """Weight of the nearest situation against the centroid in an entry's match (0–1)."""
+    topic_weight: float = 0.5
+    """Exponent of the topic probability in the final score (0: ignore the topic model)."""
+
+    def as_dict(self) -> dict[str, object]:
+        return asdict(self)
 
 
 @dataclass(frozen=True)
 class RankedItem:
+    """One entry for one question: final score, its match, and its nearest situation."""
+
     key: str
+    group: str
     score: float
+    match: float
+    nearest: int
+    """Index of the nearest situation within the entry's situations (-1: none)."""
+
+
+@dataclass(frozen=True)
+class RankerItem:
+    """What the ranker learns about one entry."""
+
+    key: str
+    group: str
+    situations: Sequence[str]
+    texts: Sequence[str] = ()
+    """The entry's other curated text (title, summary, actions, …): counts in the centroid."""
 
 
 class EntryRanker:
-    """Holds one centroid vector per entry, grouped by topic.
+    """Scores every entry for a question; fitted once on the entries' texts."""
 
-    An entry's centroid is the normalised mean of its situations' and its own text's
-    vectors, in the topic model's feature space, so a question is vectorised once.
-    """
+    def __init__(self, params: RankerParams | None = None):
+        self.params = params or RankerParams()
+        self.keys: tuple[str, ...] = ()
+        self.groups: tuple[str, ...] = ()
+        self._entry_group: np.ndarray | None = None
+        self._situations_t: sparse.csr_matrix | None = None  # features × situations
+        self._centroids_t: sparse.csr_matrix | None = None  # features × entries
+        self._starts: np.ndarray | None = None  # first situation row of each entry
+        self._has_situations: np.ndarray | None = None
+        self._owner: np.ndarray | None = None
+        self._position: np.ndarray | None = None
+        self._situations: sparse.csr_matrix | None = None  # situations × features, large bases
+        self._counts: np.ndarray | None = None
 
-    def __init__(self) -> None:
-        self._groups: dict[str, tuple[tuple[str, ...], sparse.csr_matrix]] = {}
-
-    def fit(
-        self,
-        items: Sequence[tuple[str, str, Sequence[str]]],
-        vectorize: Callable[[Sequence[str]], sparse.csr_matrix],
-    ) -> EntryRanker:
-        """`items` are (key, group, texts); `vectorize` maps texts to normalised rows."""
-        texts: list[str] = []
-        spans: list[tuple[str, str, int, int]] = []
-        for key, group, item_texts in items:
-            start = len(texts)
-            texts.extend(item_texts)
-            spans.append((key, group, start, len(texts)))
-        x = vectorize(texts) if texts else sparse.csr_matrix((0, 0))
-        by_group: dict[str, tuple[list[str], list[sparse.csr_matrix]]] = {}
-        for key, group, start, end in spans:
-            centroid = sparse.csr_matrix(x[start:end].mean(axis=0))
-            keys, rows = by_group.setdefault(group, ([], []))
-            keys.append(key)
-            rows.append(centroid)
-        # Stored transposed (features × entries) in CSR, so a question's few features pick
-        # out the rows to add up: no transpose or format conversion per question.
-        self._groups = {
-            g: (tuple(keys), l2_normalize(sparse.vstack(rows)).T.tocsr().astype(np.float32))
-            for g, (keys, rows) in by_group.items()
-        }
+    def fit(self, items: Sequence[RankerItem],
+            vectorize: Callable[[Sequence[str]], sparse.csr_matrix]) -> Self:
+        """Learn every item's situations and centroid in the featurizer's space."""
+        if not items:
+            raise ValueError("the ranker needs at least one entry")
+        situations = [s for item in items for s in item.situations]
+        texts = [t for item in items for t in item.texts]
+        counts = np.array([len(i.situations) for i in items], dtype=np.intp)
+        text_counts = np.array([len(i.texts) for i in items], dtype=np.intp)
+        starts = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.intp)
+        s = vectorize(situations) if situations else None
+        t = vectorize(texts) if texts else None
+        n_features = (s if s is not None else t).shape[1]
+        # each centroid is the mean of the entry's rows: a sparse (entries × rows) product
+        parts = []
+        for block, sizes in ((s, counts), (t, text_counts)):
+            if block is None:
+                continue
+            total = np.maximum(counts + text_counts, 1).astype(np.float32)
+            owner = np.repeat(np.arange(len(items)), sizes)
+            weights = sparse.csr_matrix((1.0 / total[owner], (owner, np.arange(len(owner)))),
+                                        shape=(len(items), block.shape[0]), dtype=np.float32)
+            parts.append(weights @ block)
+        centroids = sum(parts[1:], parts[0]).tocsr()
+        self.keys = tuple(i.key for i in items)
+        self.groups = tuple(dict.fromkeys(i.group for i in items))
+        index = {g: n for n, g in enumerate(self.groups)}
+        self._entry_group = np.array([index[i.group] for i in items], dtype=np.intp)
+        centroids = l2_normalize(centroids)
+        if len(situations) > FULL_SCAN:
+            centroids = l2_normalize(_keep_heaviest(centroids, CENTROID_TERMS))
+        self._centroids_t = centroids.T.tocsr().astype(np.float32)
+        self._situations_t = (s.T.tocsr().astype(np.float32) if s is not None
+                              else sparse.csr_matrix((n_features, 0), dtype=np.float32))
+        self._situations = None
+        if len(situations) > FULL_SCAN:
+            assert s is not None
+            self._situations = l2_normalize(_keep_heaviest(s.astype(np.float32).tocsr(),
+                                                           SITUATION_TERMS))
+            self._situations_t = sparse.csr_matrix((n_features, 0), dtype=np.float32)
+        self._counts = counts
+        self._starts = np.array(starts, dtype=np.intp)
+        self._has_situations = counts > 0
+        # per situation: its entry among those with situations, and its place in that entry
+        self._owner = np.repeat(np.arange(int(self._has_situations.sum())), counts[counts > 0])
+        self._position = np.arange(len(situations)) - np.repeat(self._starts[counts > 0],
+                                                                 counts[counts > 0])
         return self
 
-    def rank(self, group: str, x: sparse.csr_matrix, *, top: int = 3) -> list[list[RankedItem]]:
-        """For each row of `x`, the `top` items of `group`, best first."""
-        keys, by_feature = self._groups[group]
-        # Only the features these questions use matter: a dense block of them times the
-        # matching rows of the (sparse) entry matrix beats a sparse-by-sparse product.
-        cols = np.unique(x.indices)
-        scores = np.asarray(x[:, cols].toarray() @ by_feature[cols])
-        n = len(keys)
+    @property
+    def is_fitted(self) -> bool:
+        return self._centroids_t is not None
+
+    def match(self, x: sparse.csr_matrix) -> tuple[np.ndarray, np.ndarray]:
+        """(match scores, nearest-situation indices), each questions × entries."""
+        if self._centroids_t is None or self._situations_t is None or self._starts is None:
+            raise NotFittedError("the entry ranker has not been fitted")
+        n_entries = len(self.keys)
+        out = np.zeros((x.shape[0], n_entries), dtype=np.float32)
+        nearest = np.full((x.shape[0], n_entries), -1, dtype=np.intp)
+        w = self.params.nearest_weight
+        has = self._has_situations
+        first = self._starts[has]
+        assert has is not None and self._owner is not None and self._position is not None
+        for lo in range(0, x.shape[0], ROW_BLOCK):
+            block = x[lo:lo + ROW_BLOCK]
+            # Only the features these questions use matter: a dense block of them times the
+            # matching rows of the (sparse) transposed matrices beats a sparse product.
+            cols = np.unique(block.indices)
+            dense = np.zeros((block.shape[0], len(cols)), dtype=np.float32)
+            dense[np.repeat(np.arange(block.shape[0]), np.diff(block.indptr)),
+                  np.searchsorted(cols, block.indices)] = block.data
+            centroid = np.asarray(dense @ self._centroids_t[cols], dtype=np.float32)
+            score = (1.0 - w) * centroid
+            if self._situations_t.shape[1]:
+                sims = np.asarray(dense @ self._situations_t[cols], dtype=np.float32)
+                best = np.maximum.reduceat(sims, first, axis=1)
+                score[:, has] += w * best
+                # the first situation of each entry that reaches its entry's best
+                idx = np.where(sims >= best[:, self._owner], self._position, _NO_SITUATION)
+                near = np.minimum.reduceat(idx, first, axis=1)
+                nearest[lo:lo + ROW_BLOCK, has] = near
+            elif self._situations is not None:
+                self._shortlisted(block, centroid, score, nearest[lo:lo + ROW_BLOCK])
+            else:  # no situations at all: the centroid is the whole match
+                score += w * centroid
+            out[lo:lo + ROW_BLOCK] = score
+        np.clip(out, 0.0, 1.0, out=out)
+        return out, nearest
+
+    def _shortlisted(self, block: sparse.csr_matrix, centroid: np.ndarray, score: np.ndarray,
+                     nearest: np.ndarray) -> None:
+        """Add the nearest-situation part for each row's best-matching entries only.
+
+        Works on the situation matrix's raw arrays: the picked entries' situations are
+        contiguous rows, so their non-zeros are gathered without slicing the matrix.
+        """
+        sit = self._situations
+        assert sit is not None and self._counts is not None and self._starts is not None
+        w = self.params.nearest_weight
+        k = min(SHORTLIST, centroid.shape[1])
+        query = getattr(_scratch, "query", None)
+        if query is None or query.shape[0] != sit.shape[1]:
+            query = _scratch.query = np.zeros(sit.shape[1], dtype=np.float32)
+        for r in range(block.shape[0]):
+            picked = np.argpartition(-centroid[r], k - 1)[:k]
+            picked = picked[self._counts[picked] > 0]
+            if not len(picked):
+                continue
+            sizes = self._counts[picked]
+            rows = _ranges(self._starts[picked], sizes)  # the picked entries' situations
+            lo, hi = sit.indptr[rows], sit.indptr[rows + 1]
+            nnz = _ranges(lo, hi - lo)
+            q = block[r]
+            query[q.indices] = q.data
+            products = sit.data[nnz] * query[sit.indices[nnz]]
+            query[q.indices] = 0.0
+            ends = np.cumsum(hi - lo)
+            heads = np.minimum(np.concatenate([[0], ends[:-1]]), max(len(products) - 1, 0))
+            sums = np.add.reduceat(products, heads) if len(products) \
+                else np.zeros(len(rows), dtype=np.float32)
+            sims = np.where(hi > lo, sums, 0.0)
+            first = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+            best = np.maximum.reduceat(sims, first)
+            position = np.arange(len(rows)) - np.repeat(first, sizes)
+            is_best = sims >= np.repeat(best, sizes)
+            near = np.minimum.reduceat(np.where(is_best, position, _NO_SITUATION), first)
+            score[r, picked] += w * best
+            nearest[r, picked] = near
+
+    def best_per_group(self, match: np.ndarray) -> np.ndarray:
+        """The best entry match of each group (questions × `groups`)."""
+        assert self._entry_group is not None
+        out = np.zeros((match.shape[0], len(self.groups)), dtype=np.float64)
+        for g in range(len(self.groups)):
+            out[:, g] = match[:, self._entry_group == g].max(axis=1)
+        return out
+
+    def rank(self, x: sparse.csr_matrix, group_probability: np.ndarray | None = None, *,
+             top: int = 3, only_group: str | None = None,
+             matched: tuple[np.ndarray, np.ndarray] | None = None) -> list[list[RankedItem]]:
+        """For each row of `x`, the `top` entries, best first.
+
+        `group_probability` (questions × `groups`) weighs each entry by its topic's
+        probability; `only_group` keeps the entries of one topic (a topic the user chose);
+        `matched` is `match(x)` when the caller has it already.
+        """
+        match, nearest = matched if matched is not None else self.match(x)
+        assert self._entry_group is not None
+        score = match.copy()
+        if group_probability is not None and self.params.topic_weight:
+            weight = np.power(np.clip(group_probability, 1e-9, 1.0), self.params.topic_weight)
+            score *= weight[:, self._entry_group].astype(np.float32)
+        if only_group is not None:
+            score[:, self._entry_group != self.groups.index(only_group)] = -1.0
+        n = len(self.keys)
         k = min(top, n)
-        if k < n:
-            idx = np.argpartition(-scores, k - 1, axis=1)[:, :k]
-        else:
-            idx = np.broadcast_to(np.arange(n), scores.shape)
-        picked = np.take_along_axis(scores, idx, axis=1)
+        idx = np.argpartition(-score, k - 1, axis=1)[:, :k] if k < n else \
+            np.broadcast_to(np.arange(n), score.shape)
+        picked = np.take_along_axis(score, idx, axis=1)
         order = np.lexsort((idx, -picked), axis=1)
-        idx = np.take_along_axis(idx, order, axis=1).tolist()
-        picked = np.clip(np.take_along_axis(picked, order, axis=1), 0.0, 1.0).tolist()
-        return [
-            [RankedItem(keys[i], s) for i, s in zip(row_idx, row_s, strict=True)]
-            for row_idx, row_s in zip(idx, picked, strict=True)
-        ]
+        idx = np.take_along_axis(idx, order, axis=1)
+        out = []
+        for row, row_idx in enumerate(idx.tolist()):
+            items = [RankedItem(self.keys[i], self.groups[self._entry_group[i]],
+                                float(score[row, i]), float(match[row, i]), int(nearest[row, i]))
+                     for i in row_idx if score[row, i] >= 0.0]
+            out.append(items)
+        return out
+
+
+def _ranges(starts: np.ndarray, sizes: np.ndarray) -> np.ndarray:
+    """The concatenation of `range(start, start + size)` for each pair, vectorised."""
+    total = int(sizes.sum())
+    offsets = np.repeat(starts - np.concatenate([[0], np.cumsum(sizes)[:-1]]), sizes)
+    return (offsets + np.arange(total)).astype(np.intp)
+
+
+def _keep_heaviest(x: sparse.csr_matrix, k: int) -> sparse.csr_matrix:
+    """Each row of `x` with only its `k` largest values."""
+    x = x.tocsr(copy=True)
+    for r in range(x.shape[0]):
+        lo, hi = x.indptr[r], x.indptr[r + 1]
+        if hi - lo > k:
+            row = x.data[lo:hi]
+            row[np.argpartition(row, hi - lo - k)[: hi - lo - k]] = 0.0
+    x.eliminate_zeros()
+    return x

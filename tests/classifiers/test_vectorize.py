@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn.feature_extraction.text import TfidfVectorizer
@@ -67,3 +68,29 @@ def test_l2_normalize_matches_scikit_learn_and_leaves_input_alone():
     got = l2_normalize(x)
     assert np.allclose(got.toarray(), normalize(x).toarray(), atol=1e-6)
     assert np.array_equal(x.toarray(), before)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.text(max_size=80) | st.sampled_from(CORPUS), min_size=1, max_size=8))
+def test_one_pass_fit_equals_scikit_learn(docs):
+    from classifiers.vectorize import fit_tfidf
+
+    for analyzer, ngrams, min_df, pattern in (("char_wb", (2, 5), 1, r"(?u)\b\w\w+\b"),
+                                              ("char_wb", (2, 5), 2, r"(?u)\b\w\w+\b"),
+                                              ("word", (1, 2), 1, r"(?u)\b\w+\b")):
+        reference = TfidfVectorizer(analyzer=analyzer, ngram_range=ngrams, min_df=min_df,
+                                    sublinear_tf=True, strip_accents="unicode",
+                                    token_pattern=pattern, dtype=np.float32)
+        try:
+            expected = reference.fit_transform(docs)
+        except ValueError:  # scikit-learn: empty vocabulary
+            with pytest.raises(ValueError):
+                fit_tfidf(docs, analyzer=analyzer, ngram_range=ngrams, min_df=min_df,
+                          token_pattern=pattern)
+            continue
+        fitted, rows = fit_tfidf(docs, analyzer=analyzer, ngram_range=ngrams, min_df=min_df,
+                                 token_pattern=pattern)
+        assert fitted.vocabulary == reference.vocabulary_
+        assert np.allclose(fitted.idf, reference.idf_, atol=1e-6)
+        assert np.allclose(rows.toarray(), expected.toarray(), atol=1e-6)
+        assert np.allclose(fitted.transform(docs).toarray(), expected.toarray(), atol=1e-6)

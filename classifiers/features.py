@@ -1,0 +1,98 @@
+"""One feature space for every model: word and character TF-IDF, compiled for serving.
+
+The topic classifier, the entry ranker and gap clustering all read the same L2-normalised
+rows, so a question is vectorised once. Word n-grams carry topic vocabulary; character
+n-grams within word boundaries survive typos, inflections, compounds and acronyms written
+differently ("M.F.A.", "mfa"). Fitting (`fit_tfidf`) gives exactly what scikit-learn's
+`TfidfVectorizer` would, in one pass; serving uses `CompiledTfidf`, so a loaded model needs
+no scikit-learn.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from typing import Self
+
+import numpy as np
+from scipy import sparse
+
+from classifiers.vectorize import CompiledTfidf, fit_tfidf, l2_normalize
+
+WORD_TOKENS = r"(?u)\b\w+\b"
+
+
+@dataclass(frozen=True)
+class FeatureParams:
+    """The featurizer's hyper-parameters."""
+
+    word_ngrams: tuple[int, int] = (1, 2)
+    char_ngrams: tuple[int, int] = (2, 5)
+    char_min_df: int = 2
+    word_weight: float = 1.0
+    """How much the word block counts against the character block (both L2-normalised)."""
+
+    def as_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+
+class NotFittedError(RuntimeError):
+    """A model was asked to predict or transform before `fit`."""
+
+
+class Featurizer:
+    """Texts in, L2-normalised sparse rows out: word block then character block."""
+
+    def __init__(self, params: FeatureParams | None = None):
+        self.params = params or FeatureParams()
+        self._blocks: tuple[CompiledTfidf, ...] = ()
+        self.content_words: dict[str, float] = {}
+        """Single words other than English stop words, with their IDF: the words that can
+        explain a match to a user."""
+
+    def fit(self, texts: Sequence[str]) -> Self:
+        """Learn the vocabularies and IDF weights from `texts`."""
+        self.fit_transform(texts)
+        return self
+
+    def fit_transform(self, texts: Sequence[str]) -> sparse.csr_matrix:
+        """Fit on `texts` and return their rows (one pass: what training needs)."""
+        from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS  # training only
+
+        p = self.params
+        texts = list(texts)
+        word, word_x = fit_tfidf(texts, analyzer="word", ngram_range=p.word_ngrams,
+                                 token_pattern=WORD_TOKENS)
+        char, char_x = fit_tfidf(texts, analyzer="char_wb", ngram_range=p.char_ngrams,
+                                 min_df=p.char_min_df)
+        self._blocks = (word, char)
+        self.content_words = {t: float(word.idf[i]) for t, i in word.vocabulary.items()
+                              if " " not in t and t not in ENGLISH_STOP_WORDS}
+        return self._combine(word_x, char_x)
+
+    def _combine(self, word: sparse.csr_matrix, char: sparse.csr_matrix) -> sparse.csr_matrix:
+        if self.params.word_weight != 1.0:
+            word = word * np.float32(self.params.word_weight)
+        return l2_normalize(sparse.hstack([word, char], format="csr"))
+
+    @property
+    def is_fitted(self) -> bool:
+        return bool(self._blocks)
+
+    @property
+    def n_features(self) -> int:
+        return sum(len(b.vocabulary) for b in self._blocks)
+
+    @property
+    def word_block(self) -> CompiledTfidf:
+        """The word n-gram block (its columns come first in `transform`)."""
+        if not self._blocks:
+            raise NotFittedError("the featurizer has not been fitted")
+        return self._blocks[0]
+
+    def transform(self, texts: Sequence[str]) -> sparse.csr_matrix:
+        """One L2-normalised row per text."""
+        if not self._blocks:
+            raise NotFittedError("the featurizer has not been fitted")
+        texts = list(texts)
+        return self._combine(*(b.transform(texts) for b in self._blocks))
