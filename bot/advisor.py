@@ -1,4 +1,4 @@
-"""The advisor: knowledge base + topic model + entry ranker → `Answer`."""
+"""The advisor: knowledge base + matching model → `Answer`."""
 
 from __future__ import annotations
 
@@ -8,21 +8,43 @@ import logging
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
-from bot.answer import Answer, Recommendation, TopicScore
-from bot.cleaning import clean_question, has_words
+from bot.answer import LOW_CONFIDENCE, Answer, Option, Recommendation, TopicScore
+from bot.cleaning import has_words, prepare_question
+from classifiers.matcher import Match, Matcher, ModelParams, TrainingSet
 from classifiers.persist import ModelMismatchError, load_model, save_model
-from classifiers.ranker import EntryRanker
-from classifiers.topic import NONE_LABEL, Params, Prediction, TopicClassifier
-from knowledge import KnowledgeBase, load_knowledge_base
+from classifiers.policy import NONE_LABEL, Prediction
+from classifiers.ranker import RankedItem, RankerItem
+from knowledge import Entry, KnowledgeBase, load_knowledge_base
 
 log = logging.getLogger(__name__)
 
 TOP_ENTRIES = 3
+CANDIDATES = 12
+"""Entries ranked per question: the top three are recommended, the rest find each option's
+best strategy when the advisor asks the user to choose."""
+MAX_OPTIONS = 3
+OPTION_MIN_CONFIDENCE = 0.05
 BATCH_CHUNK = 2000
+
+CURATED_TEXT_WEIGHT = 0.5
+"""Weight of an entry's title, summary, actions and pitfalls as topic training text, where
+a situation counts 1: they are written as advice, not as questions (`python bench/ranking.py`)."""
+VOCABULARY_WEIGHT = 0.5
+"""Weight of each vocabulary term and topic description as topic training text."""
+
+TERM_MIN_IDF = 3.0
+"""Words this common or more (roughly: in more than one text in twelve) never count as a
+matched term in "why it fits"."""
+MAX_TERMS = 3
+
+
+def curated_texts(entry: Entry) -> list[str]:
+    """An entry's curated text other than its situations."""
+    return [entry.title, entry.summary, *entry.actions, *entry.pitfalls]
 
 
 def training_data(kb: KnowledgeBase) -> tuple[list[str], list[str]]:
-    """(texts, labels): every situation labelled by its topic, plus out-of-scope examples."""
+    """(texts, labels) of the situations and out-of-scope examples: what people ask."""
     texts: list[str] = []
     labels: list[str] = []
     for entry in kb.entries:
@@ -33,22 +55,51 @@ def training_data(kb: KnowledgeBase) -> tuple[list[str], list[str]]:
     return texts, labels
 
 
+def training_set(kb: KnowledgeBase, *, held_out: frozenset[str] = frozenset()) -> TrainingSet:
+    """Everything the matching model learns from `kb`: every piece of curated text.
+
+    Situations and out-of-scope examples in `held_out` are left out (cross-validation
+    tests on them); titles, summaries, actions, pitfalls, descriptions and vocabulary count
+    too, with the weights above.
+    """
+    texts: list[str] = []
+    labels: list[str] = []
+    weights: list[float] = []
+
+    def add(items: Iterable[str], label: str, weight: float) -> None:
+        for text in items:
+            texts.append(text)
+            labels.append(label)
+            weights.append(weight)
+
+    for topic in kb.topics:
+        for entry in topic.entries:
+            add((s for s in entry.situations if s not in held_out), topic.id, 1.0)
+            add(curated_texts(entry), topic.id, CURATED_TEXT_WEIGHT)
+        add([topic.title, topic.description, *topic.vocabulary], topic.id, VOCABULARY_WEIGHT)
+    add((s for s in kb.out_of_scope if s not in held_out), NONE_LABEL, 1.0)
+    items = [RankerItem(e.id, e.topic, [s for s in e.situations if s not in held_out],
+                        curated_texts(e)) for e in kb.entries]
+    return TrainingSet(texts, labels, items, weights)
+
+
 class Advisor:
     """Answers questions from one knowledge base; immutable once built, safe across threads."""
 
-    def __init__(self, kb: KnowledgeBase, classifier: TopicClassifier, ranker: EntryRanker):
+    def __init__(self, kb: KnowledgeBase, matcher: Matcher):
         self.kb = kb
-        self.classifier = classifier
-        self.ranker = ranker
-        key = json.dumps([kb.version, classifier.params.as_dict()], sort_keys=True, default=str)
+        self.matcher = matcher
+        key = json.dumps([kb.version, matcher.params.as_dict()], sort_keys=True, default=str)
         self.model_version = hashlib.sha256(key.encode()).hexdigest()[:12]
+        word = matcher.featurizer.word_block
+        self._token_re = word._token_re
+        self._idf = matcher.featurizer.content_words
+        self._entry_words: dict[str, frozenset[str]] = {}
 
     @classmethod
-    def from_knowledge_base(cls, kb: KnowledgeBase, params: Params | None = None) -> Advisor:
-        """Train the topic model and the entry ranker on `kb` (well under a second)."""
-        texts, labels = training_data(kb)
-        classifier = TopicClassifier(params).fit(texts, labels)
-        return cls(kb, classifier, _fit_ranker(kb, classifier))
+    def from_knowledge_base(cls, kb: KnowledgeBase, params: ModelParams | None = None) -> Advisor:
+        """Train the matching model on `kb` (a second or two for the shipped base)."""
+        return cls(kb, Matcher(params).fit(training_set(kb)))
 
     @classmethod
     def load(
@@ -62,7 +113,7 @@ class Advisor:
         from `cache_dir` when a cached one matches this base and these libraries, or trained.
         """
         kb = load_knowledge_base(kb_path)
-        expect = {"params": Params().as_dict()}
+        expect = {"params": ModelParams().as_dict()}
         if model_path is not None:
             return cls._from_saved(kb, load_model(model_path, kb_version=kb.version, expect=expect)[0])
         if cache_dir is None:
@@ -83,103 +134,132 @@ class Advisor:
 
     @classmethod
     def _from_saved(cls, kb: KnowledgeBase, saved: object) -> Advisor:
-        if isinstance(saved, TopicClassifier):  # a model saved without its ranker
-            return cls(kb, saved, _fit_ranker(kb, saved))
-        if not (isinstance(saved, dict) and isinstance(saved.get("classifier"), TopicClassifier)
-                and isinstance(saved.get("ranker"), EntryRanker)):
-            raise ModelMismatchError("the model file does not hold a topic model and entry ranker")
-        return cls(kb, saved["classifier"], saved["ranker"])
+        if not isinstance(saved, Matcher) or not saved.is_fitted:
+            raise ModelMismatchError("the model file does not hold a fitted matching model")
+        return cls(kb, saved)
 
     def save(self, path: Path) -> None:
-        """Persist the topic model and entry ranker with the metadata `load` checks."""
-        save_model(path, {"classifier": self.classifier, "ranker": self.ranker},
-                   kb_version=self.kb.version, extra={"params": self.classifier.params.as_dict()})
+        """Persist the matching model with the metadata `load` checks."""
+        save_model(path, self.matcher, kb_version=self.kb.version,
+                   extra={"params": self.matcher.params.as_dict()})
 
     def answer(self, text: str) -> Answer:
         """Answer one question."""
-        return self._answer_chunk([clean_question(text)])[0]
+        return self._answer_chunk([prepare_question(text)])[0]
 
     def answer_many(self, texts: Iterable[str], *, chunk: int = BATCH_CHUNK) -> Iterator[Answer]:
         """Answer many questions in order, vectorised in chunks; streams as it goes."""
-        buffer: list[str] = []
+        buffer: list[tuple[str, bool]] = []
         for text in texts:
-            buffer.append(clean_question(text))
+            buffer.append(prepare_question(text))
             if len(buffer) >= chunk:
                 yield from self._answer_chunk(buffer)
                 buffer = []
         if buffer:
             yield from self._answer_chunk(buffer)
 
+    def rank(self, texts: Sequence[str], *, top: int = 10) -> list[list[str]]:
+        """The ids of the `top` entries for each text, best first (for evaluation)."""
+        questions = [prepare_question(t)[0] for t in texts]
+        return [[r.key for r in m.entries] for m in self.matcher.match(questions, top=top)]
+
     def answer_in_topic(self, text: str, topic_id: str) -> Answer:
-        """Re-answer within a topic the user chose (from the ambiguous options)."""
-        question = clean_question(text)
+        """Re-answer within a topic the user chose (from the options offered)."""
+        question, shortened = prepare_question(text)
         topic = self.kb.topic(topic_id)
-        x = self.classifier.transform([question])
-        prediction = self.classifier.decide(self.classifier.proba(x)[0])
-        probability = dict(prediction.ranked).get(topic_id, 0.0)
-        ranked = self.ranker.rank(topic_id, x, top=TOP_ENTRIES)[0]
+        [m] = self.matcher.match([question], top=TOP_ENTRIES, only_group=topic_id)
+        probability = dict(m.prediction.ranked).get(topic_id, 0.0)
         return Answer(
             question=question,
             topic=topic,
             confidence=probability,
             ambiguous=False,
-            alternatives=self._alternatives(prediction, exclude=topic_id),
-            recommendations=tuple(
-                Recommendation(self.kb.entries_by_id[r.key], r.score) for r in ranked
-            ),
+            alternatives=self._alternatives(m.prediction, exclude=topic_id),
+            recommendations=self._recommendations(question, m.entries[:TOP_ENTRIES]),
             kb_version=self.kb.version,
             model_version=self.model_version,
             forced_topic=True,
+            shortened=shortened,
         )
 
-    def _answer_chunk(self, questions: Sequence[str]) -> list[Answer]:
-        answerable = [i for i, q in enumerate(questions) if has_words(q)]
-        answers: list[Answer | None] = [None] * len(questions)
-        if answerable:
-            x = self.classifier.transform([questions[i] for i in answerable])
-            predictions = self.classifier.decide_many(self.classifier.proba(x))
-            by_topic: dict[str, list[int]] = {}
-            for row, p in enumerate(predictions):
-                if p.label is not None:
-                    by_topic.setdefault(p.label, []).append(row)
-            ranked: dict[int, list] = {}
-            for topic, rows in by_topic.items():
-                for row, items in zip(rows, self.ranker.rank(topic, x[rows], top=TOP_ENTRIES),
-                                      strict=True):
-                    ranked[row] = items
-            for row, (i, p) in enumerate(zip(answerable, predictions, strict=True)):
-                answers[i] = self._build(questions[i], p, ranked.get(row, []))
-        for i, q in enumerate(questions):
+    def _answer_chunk(self, prepared: Sequence[tuple[str, bool]]) -> list[Answer]:
+        answerable = [i for i, (q, _) in enumerate(prepared) if has_words(q)]
+        answers: list[Answer | None] = [None] * len(prepared)
+        matches = self.matcher.match([prepared[i][0] for i in answerable], top=CANDIDATES)
+        for i, m in zip(answerable, matches, strict=True):
+            answers[i] = self._build(*prepared[i], m)
+        for i, (q, shortened) in enumerate(prepared):
             if answers[i] is None:
-                answers[i] = self._empty(q)
+                answers[i] = Answer(q, None, 0.0, False, (), (), self.kb.version,
+                                    self.model_version, out_of_scope=True, shortened=shortened)
         return answers  # type: ignore[return-value]
 
     def _alternatives(self, p: Prediction, *, exclude: str | None) -> tuple[TopicScore, ...]:
-        others = [(t, c) for t, c in p.ranked if t != exclude][:2]
+        others = [(t, c) for t, c in p.ranked if t != exclude][: 2 if exclude else 3]
         return tuple(TopicScore(self.kb.topic(t), c) for t, c in others)
 
-    def _build(self, question: str, p: Prediction, ranked: list) -> Answer:
+    def _build(self, question: str, shortened: bool, m: Match) -> Answer:
+        p = m.prediction
+        answered = p.label is not None
         return Answer(
             question=question,
             topic=self.kb.topic(p.label) if p.label else None,
             confidence=p.confidence,
             ambiguous=p.ambiguous,
             alternatives=self._alternatives(p, exclude=p.label),
-            recommendations=tuple(
-                Recommendation(self.kb.entries_by_id[r.key], r.score) for r in ranked
-            ),
+            recommendations=self._recommendations(question, m.entries[:TOP_ENTRIES]) if answered
+            else (),
             kb_version=self.kb.version,
             model_version=self.model_version,
             out_of_scope=p.out_of_scope,
+            options=self._options(p, m.entries) if _should_ask(p) else (),
+            shortened=shortened,
         )
 
-    def _empty(self, question: str) -> Answer:
-        return Answer(question, None, 0.0, False, (), (), self.kb.version, self.model_version,
-                      out_of_scope=True)
+    def _options(self, p: Prediction, ranked: Sequence[RankedItem]) -> tuple[Option, ...]:
+        """The likeliest topics, each with its best-ranked strategy, to choose from."""
+        best: dict[str, str] = {}
+        for r in ranked:
+            best.setdefault(r.group, r.key)
+        picked = [(t, c) for t, c in p.ranked[:MAX_OPTIONS] if c >= OPTION_MIN_CONFIDENCE]
+        if len(picked) < 2:
+            picked = list(p.ranked[:2])
+        entries = self.kb.entries_by_id
+        return tuple(Option(self.kb.topic(t), c, entries.get(best.get(t, ""))) for t, c in picked)
+
+    def _recommendations(self, question: str, ranked: Sequence[RankedItem]
+                         ) -> tuple[Recommendation, ...]:
+        entries = self.kb.entries_by_id
+        out = []
+        for r in ranked:
+            entry = entries[r.key]
+            closest = entry.situations[r.nearest] if 0 <= r.nearest < len(entry.situations) else ""
+            out.append(Recommendation(entry, r.score, closest, self._terms(question, entry)))
+        return tuple(out)
+
+    def _terms(self, question: str, entry: Entry) -> tuple[str, ...]:
+        """The question's most telling words that the entry's own text shares."""
+        words = self._entry_words.get(entry.id)
+        if words is None:
+            words = frozenset(self._words(" ".join([*entry.situations, *curated_texts(entry)])))
+            self._entry_words[entry.id] = words
+        found = {w for w in self._words(question) if w in words and len(w) > 2
+                 and not w.isdigit() and self._idf.get(w, 0.0) >= TERM_MIN_IDF}
+        return tuple(sorted(found, key=lambda w: (-self._idf[w], w))[:MAX_TERMS])
+
+    def _words(self, text: str) -> list[str]:
+        return self._token_re.findall(_fold(text))
 
 
-def _fit_ranker(kb: KnowledgeBase, classifier: TopicClassifier) -> EntryRanker:
-    items = [
-        (e.id, e.topic, [*e.situations, f"{e.title}. {e.summary}"]) for e in kb.entries
-    ]
-    return EntryRanker().fit(items, classifier.transform)
+def _should_ask(p: Prediction) -> bool:
+    """Unsure, a close call, or an answer below the low-confidence line: ask which topic."""
+    return p.abstained == "unsure" or (p.label is not None
+                                       and (p.ambiguous or p.confidence < LOW_CONFIDENCE))
+
+
+def _fold(text: str) -> str:
+    from classifiers.vectorize import strip_accents
+
+    return strip_accents(text.lower())
+
+

@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from bot.cleaning import has_words
-from knowledge.models import Entry, Topic
+from knowledge.models import Entry, Source, Topic
+
+LOW_CONFIDENCE = 0.45
+"""Below this probability an answer's confidence is "low" (surfaces and reports say so)."""
+
+Abstention = Literal["out_of_scope", "unsure"]
 
 
 @dataclass(frozen=True)
@@ -18,20 +23,53 @@ class TopicScore:
 
 
 @dataclass(frozen=True)
+class Option:
+    """A choice offered when the advisor is unsure: a topic and its best strategy there."""
+
+    topic: Topic
+    confidence: float
+    entry: Entry | None = None
+
+
+@dataclass(frozen=True)
 class Recommendation:
-    """An entry of the chosen topic and its similarity to the question (0–1)."""
+    """An entry the advisor recommends (from any topic), with why it fits this question.
+
+    `score` is the ranking score (match weighed by the topic's probability, 0–1);
+    `closest` the curated situation nearest to the question; `terms` the question's own
+    words that the entry's text shares, most telling first.
+    """
 
     entry: Entry
     score: float
+    closest: str = ""
+    terms: tuple[str, ...] = ()
+
+    @property
+    def why(self) -> str:
+        """One line on why this strategy fits the question."""
+        parts = []
+        if self.closest:
+            parts.append(f'closest to "{self.closest}"')
+        if self.terms:
+            parts.append("matched " + ", ".join(self.terms))
+        text = "; ".join(parts)
+        return text[:1].upper() + text[1:]
+
+    @property
+    def pitfall(self) -> str | None:
+        """The pitfall most worth knowing (the curators list it first)."""
+        return self.entry.pitfalls[0] if self.entry.pitfalls else None
 
 
 @dataclass(frozen=True)
 class Answer:
     """What the advisor said about one question.
 
-    `topic` is None when the advisor abstains (out of scope or unsure); then
-    `recommendations` is empty. `ambiguous` means the top two topics were too close
-    to call, and the surfaces should offer `alternatives[0]` as the other choice.
+    `topic` is the classifier's decision, None when the advisor abstains (out of scope, or
+    unsure); an unsure answer offers `options` to choose from instead of strategies, and an
+    ambiguous or low-confidence one offers them beside its strategies. `recommendations` come from any topic,
+    best first. `shortened` says the question was too long and was cut in the middle.
     """
 
     question: str
@@ -44,10 +82,31 @@ class Answer:
     model_version: str
     out_of_scope: bool = False
     forced_topic: bool = False
+    options: tuple[Option, ...] = ()
+    shortened: bool = False
 
     @property
     def abstained(self) -> bool:
         return self.topic is None
+
+    @property
+    def abstention(self) -> Abstention | None:
+        """Why the advisor abstained: "out_of_scope", "unsure", or None when it answered."""
+        if self.topic is not None:
+            return None
+        return "out_of_scope" if self.out_of_scope else "unsure"
+
+    @property
+    def asks_to_choose(self) -> bool:
+        """True when the surfaces should ask the user to pick one of `options`: the advisor
+        is unsure, or answered a close call or below the low-confidence line."""
+        return bool(self.options) and (self.abstention == "unsure" or self.ambiguous
+                                       or self.confidence < LOW_CONFIDENCE)
+
+    @property
+    def lead(self) -> Recommendation | None:
+        """The one strategy the answer leads with."""
+        return self.recommendations[0] if self.recommendations else None
 
     @property
     def is_empty(self) -> bool:
@@ -73,28 +132,52 @@ class Answer:
             "topic": self.topic.id if self.topic else None,
             "confidence": round(self.confidence, 4),
             "ambiguous": self.ambiguous,
+            "abstained": self.abstention,
+            "shortened": self.shortened,
             "alternatives": [
                 {"topic": a.topic.id, "confidence": round(a.confidence, 4)}
                 for a in self.alternatives
             ],
+            "options": [option_json(o) for o in self.options],
             "recommendations": [
                 {
                     "id": r.entry.id,
                     "title": r.entry.title,
                     "topic": r.entry.topic,
                     "score": round(r.score, 4),
-                    "summary": r.entry.summary,
-                    "actions": list(r.entry.actions),
+                    "why": r.why,
+                    **entry_json(r.entry),
                 }
                 for r in self.recommendations
             ],
         }
 
 
+def entry_json(entry: Entry) -> dict[str, Any]:
+    """The parts of a recommendation's JSON that depend only on its entry."""
+    return {
+        "summary": entry.summary,
+        "actions": list(entry.actions),
+        "pitfall": entry.pitfalls[0] if entry.pitfalls else None,
+        "sources": [source_json(s) for s in entry.sources],
+    }
+
+
+def source_json(source: Source) -> dict[str, Any]:
+    if source.is_practice:
+        return {"practice": source.title}
+    return {"title": source.title, "file": source.file}
+
+
+def option_json(option: Option) -> dict[str, Any]:
+    return {"topic": option.topic.id, "confidence": round(option.confidence, 4),
+            "entry": option.entry.id if option.entry else None}
+
+
 def confidence_band(confidence: float) -> str:
     """Map a probability to the words users see: high, medium or low."""
     if confidence >= 0.7:
         return "high"
-    if confidence >= 0.45:
+    if confidence >= LOW_CONFIDENCE:
         return "medium"
     return "low"

@@ -27,8 +27,11 @@ class Checklist:
 
 
 def build_checklist(kb: KnowledgeBase, topic_or_entry: str) -> Checklist | None:
-    """The checklist for an entry (its actions) or a topic (each entry's actions), or None."""
-    found = kb.find(topic_or_entry)
+    """The checklist for an entry (its actions) or a topic (each entry's actions), or None.
+
+    A close match counts (a typo, a unique prefix); `kb.suggest` names candidates otherwise.
+    """
+    found = kb.find_close(topic_or_entry)
     if isinstance(found, Entry):
         return Checklist(found.id, found.title, (ChecklistSection(found.title, found.actions),))
     if isinstance(found, Topic):

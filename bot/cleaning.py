@@ -6,11 +6,14 @@ import re
 import unicodedata
 
 MAX_QUESTION_CHARS = 2000
-"""Questions are cut to this many characters (about 300 words, several paragraphs).
+"""Questions are cut to about this many characters (300 words, several paragraphs).
 
-A situation that matters fits well inside it; anything longer is usually a pasted
-document, and the classifier only needs its opening to find the topic.
+A situation that matters fits well inside it; anything longer is usually pasted text
+followed by the actual question, so a longer message keeps its beginning and its end.
 """
+TAIL_CHARS = 700
+"""How much of the end of a long message is kept (the rest of the bound is its beginning)."""
+GAP = " … "
 
 _USER = re.compile(r"<[@#][A-Z0-9]+(?:\|[^>]*)?>")
 _SPECIAL = re.compile(r"<!(?:subteam\^)?[^>]*>")
@@ -26,11 +29,21 @@ def clean_question(text: str | bytes | None) -> str:
     their label (or their address without the query string), entities are decoded,
     control characters removed, whitespace folded and the length bounded.
     """
+    return prepare_question(text)[0]
+
+
+def prepare_question(text: str | bytes | None) -> tuple[str, bool]:
+    """`clean_question`, and whether the message was shortened to fit the bound.
+
+    A long message keeps its beginning and its last `TAIL_CHARS` characters, joined by
+    an ellipsis, each cut at a word boundary.
+    """
     if text is None:
-        return ""
+        return "", False
     if isinstance(text, bytes):
         text = text.decode("utf-8", errors="replace")
-    text = text[: MAX_QUESTION_CHARS * 4]
+    if len(text) > MAX_QUESTION_CHARS * 4:  # bound the work; markup is at most a few times longer
+        text = text[: MAX_QUESTION_CHARS * 2] + " " + text[-MAX_QUESTION_CHARS * 2:]
     text = _USER.sub(" ", text)
     text = _SPECIAL.sub(" ", text)
     text = _LINK.sub(lambda m: m.group(2) or m.group(1).split("?", 1)[0], text)
@@ -39,10 +52,20 @@ def clean_question(text: str | bytes | None) -> str:
     text = unicodedata.normalize("NFKC", text)
     text = _CONTROL.sub(" ", text).replace("\ufffd", " ")
     text = " ".join(text.split())
-    if len(text) > MAX_QUESTION_CHARS:
-        cut = text.rfind(" ", 0, MAX_QUESTION_CHARS)
-        text = text[: cut if cut > MAX_QUESTION_CHARS // 2 else MAX_QUESTION_CHARS]
-    return text
+    if len(text) <= MAX_QUESTION_CHARS:
+        return text, False
+    return _keep_both_ends(text), True
+
+
+def _keep_both_ends(text: str) -> str:
+    head_chars = MAX_QUESTION_CHARS - TAIL_CHARS - len(GAP)
+    cut = text.rfind(" ", 0, head_chars)
+    head = text[: cut if cut > head_chars // 2 else head_chars]
+    tail = text[-TAIL_CHARS:]
+    space = tail.find(" ")
+    if 0 <= space < TAIL_CHARS // 2:
+        tail = tail[space + 1:]
+    return head + GAP + tail
 
 
 def has_words(text: str) -> bool:

@@ -74,13 +74,20 @@ def _conversation_log():
     return log
 
 
-def _record(log, question: str, answer: Answer, started: float) -> None:
+def _record(log, answer: Answer, started: float) -> str | None:
+    """Log the exchange (the cleaned question, as Slack logs it); its id, or None."""
     if answer.is_empty:
-        return
+        return None
     from bot.log import ExchangeIn
 
-    log.record(ExchangeIn(surface="cli", question=question, answer=answer,
-                          latency_ms=(time.perf_counter() - started) * 1000))
+    return log.record(ExchangeIn(surface="cli", question=answer.question, answer=answer,
+                                 latency_ms=(time.perf_counter() - started) * 1000))
+
+
+def _not_found(kb, target: str) -> str:
+    close = kb.suggest(target)
+    hint = f"did you mean {', '.join(close)}?" if close else "`advisor topics --entries` lists them"
+    return f"no topic or entry {target!r}; {hint}"
 
 
 @app.command()
@@ -91,6 +98,10 @@ def ask(
         Optional[int],  # noqa: UP045
         typer.Option("--jobs", min=1, help="Processes for a batch from stdin (default: one per core)."),
     ] = None,
+    topic: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option("--topic", help="Answer within this topic (one the advisor offered)."),
+    ] = None,
     kb: KbOption = None,
 ) -> None:
     """Ask the advisor about a situation. With --json and no TEXT, answer each line of stdin."""
@@ -98,11 +109,13 @@ def ask(
         raise fail('give a situation, e.g. advisor ask "staff fear the new system"; '
                    "or use --json to read questions from standard input")
     advisor = _advisor(kb)
+    if topic is not None and topic not in advisor.kb.topics_by_id:
+        raise fail(f"no topic {topic!r}; `advisor topics` lists them")
     if text is None:
         _ask_batch(advisor, jobs)
         return
     started = time.perf_counter()
-    answer = advisor.answer(text)
+    answer = advisor.answer_in_topic(text, topic) if topic else advisor.answer(text)
     if as_json:
         print(json.dumps(answer.to_json(), ensure_ascii=False))
     else:
@@ -113,7 +126,7 @@ def ask(
         from bot.log import ExchangeIn
         from bot.log.handoff import hand_off
 
-        hand_off(_settings(), ExchangeIn(surface="cli", question=text, answer=answer,
+        hand_off(_settings(), ExchangeIn(surface="cli", question=answer.question, answer=answer,
                                          latency_ms=(time.perf_counter() - started) * 1000))
 
 
@@ -131,15 +144,16 @@ def _ask_batch(advisor: Advisor, jobs: int | None) -> None:
 
 @app.command()
 def chat(kb: KbOption = None) -> None:
-    """Talk to the advisor in the terminal. Type 'help', 'topics', 'checklist ID' or 'quit'."""
-    from bot.checklist import build_checklist, to_markdown
-    from bot.terminal import HELP_TEXT, render_answer, render_topics
+    """Talk to the advisor in the terminal. Type 'help', 'topics', 'entries', 'checklist ID',
+    a number to open a strategy, a letter to pick a topic offered, or 'quit'."""
+    from bot.terminal import HELP_TEXT, render_answer
 
     advisor = _advisor(kb)
     log = _conversation_log()
     out.print(f"[bold]Transformation Advisor[/bold] · knowledge base {advisor.kb.version}, "
               f"{len(advisor.kb.entries)} strategies in {len(advisor.kb.topics)} topics.")
     out.print(HELP_TEXT, markup=False)
+    last: tuple[Answer, str | None] | None = None
     try:
         while True:
             try:
@@ -150,37 +164,86 @@ def chat(kb: KbOption = None) -> None:
             command = text.strip().lower()
             if command in {"quit", "exit", "bye", ":q"}:
                 break
-            if command in {"help", "?"}:
-                out.print(HELP_TEXT, markup=False)
-                continue
-            if command == "topics":
-                out.print(render_topics(advisor.kb))
-                continue
-            if command.startswith("checklist"):
-                target = text.strip()[len("checklist"):].strip()
-                found = build_checklist(advisor.kb, target) if target else None
-                if found is None:
-                    out.print("Which one? Give a topic id or entry id, e.g. 'checklist "
-                              f"{advisor.kb.topics[0].id}'.", markup=False)
-                else:
-                    out.print(to_markdown(found), markup=False)
+            if _chat_command(advisor, command, text, last, log):
                 continue
             started = time.perf_counter()
             answer = advisor.answer(text)
-            out.print(render_answer(answer))
-            _record(log, text, answer, started)
+            out.print(render_answer(answer, chat=True))
+            last = (answer, _record(log, answer, started))
     finally:
         log.close()
     out.print("Goodbye.")
 
 
+def _chat_command(advisor: Advisor, command: str, text: str,
+                  last: tuple[Answer, str | None] | None, log) -> bool:
+    """Handle a chat command; False when the text is a question to answer."""
+    from bot.checklist import build_checklist, to_markdown
+    from bot.terminal import HELP_TEXT, OPTION_KEYS, render_answer, render_entry, render_topics
+
+    if command in {"help", "?"}:
+        out.print(HELP_TEXT, markup=False)
+    elif command in {"topics", "entries"}:
+        out.print(render_topics(advisor.kb, entries=command == "entries"))
+    elif command.startswith("checklist"):
+        target = text.strip()[len("checklist"):].strip()
+        found = build_checklist(advisor.kb, target) if target else None
+        if found is None:
+            out.print(_not_found(advisor.kb, target) if target else
+                      "Which one? Give a topic or entry id, e.g. 'checklist "
+                      f"{advisor.kb.topics[0].id}'; 'entries' lists them.", markup=False)
+        else:
+            out.print(to_markdown(found), markup=False)
+    elif command.isdigit() and last is not None:
+        recs = last[0].recommendations
+        n = int(command)
+        if 1 <= n <= len(recs):
+            out.print(render_entry(recs[n - 1].entry, recs[n - 1], n=n, all_actions=True))
+        else:
+            out.print(f"The last answer has strategies 1 to {len(recs)}." if recs else
+                      "The last answer has no strategies to open.", markup=False)
+    elif len(command) == 1 and command in OPTION_KEYS and last is not None:
+        answer, exchange_id = last
+        options = answer.options
+        index = OPTION_KEYS.index(command)
+        if index >= len(options):
+            out.print("That choice wasn't offered; describe your situation instead.", markup=False)
+            return True
+        topic = options[index].topic.id
+        if exchange_id is not None:
+            log.record_feedback(exchange_id, user_id=None, kind="chose_topic", value=topic)
+        out.print(render_answer(advisor.answer_in_topic(answer.question, topic), chat=True))
+    else:
+        return False
+    return True
+
+
 @app.command()
-def topics(kb: KbOption = None) -> None:
-    """List the topics the advisor knows."""
+def show(
+    entry_id: Annotated[str, typer.Argument(help="An entry id (a close match will do).")],
+    kb: KbOption = None,
+) -> None:
+    """Show one strategy in full: why it exists, every step, the pitfall, sources."""
+    from bot.terminal import render_entry
+    from knowledge import Entry, load_knowledge_base
+
+    base = load_knowledge_base(_kb_path(kb))
+    found = base.find_close(entry_id)
+    if not isinstance(found, Entry):
+        raise fail(_not_found(base, entry_id))
+    out.print(render_entry(found, all_actions=True))
+
+
+@app.command()
+def topics(
+    entries: Annotated[bool, typer.Option("--entries", help="List each topic's strategies too.")] = False,
+    kb: KbOption = None,
+) -> None:
+    """List the topics the advisor knows (with --entries, their strategy ids and titles)."""
     from bot.terminal import render_topics
     from knowledge import load_knowledge_base
 
-    out.print(render_topics(load_knowledge_base(_kb_path(kb))))
+    out.print(render_topics(load_knowledge_base(_kb_path(kb)), entries=entries))
 
 
 @app.command()
@@ -195,7 +258,7 @@ def checklist(
     base = load_knowledge_base(_kb_path(kb))
     found = build_checklist(base, target)
     if found is None:
-        raise fail(f"no topic or entry {target!r}; `advisor topics` lists the topics")
+        raise fail(_not_found(base, target))
     sys.stdout.write(to_markdown(found))
 
 
@@ -253,8 +316,10 @@ def evaluate(
         raise fail("give a labelled YAML file, or --cv K (K ≥ 2) to cross-validate the base")
     reports = []
     if cv:
+        from knowledge import load_knowledge_base
+
         reports.append((f"{cv}-fold cross-validation on the knowledge base",
-                        cross_validate_kb(_kb_path(kb), folds=cv)))
+                        cross_validate_kb(load_knowledge_base(_kb_path(kb)), folds=cv)))
     if file is not None:
         reports.append((f"evaluation on {file}", evaluate_file(_advisor(kb), file)))
     if as_json:

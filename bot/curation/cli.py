@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Annotated, Optional
 import typer
 from rich.console import Console
 
+from bot.answer import LOW_CONFIDENCE
 from knowledge.errors import AdvisorError
 
 if TYPE_CHECKING:
@@ -91,7 +92,7 @@ def gaps(
         "--export", help="Write the clusters and proposals to a file: .yaml to review, "
         ".diff/.patch for git apply.")] = None,
     low_confidence: Annotated[float, typer.Option(
-        min=0, max=1, help="Answers below this confidence count as gaps.")] = 0.45,
+        min=0, max=1, help="Answers below this confidence count as gaps.")] = LOW_CONFIDENCE,
     kb: KbOption = None,
 ) -> None:
     """Questions the advisor could not answer well, grouped by similarity (the gaps inbox)."""

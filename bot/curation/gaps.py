@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Literal
 from sqlalchemy import Engine, delete, or_, select
 from sqlmodel import Session
 
+from bot.answer import LOW_CONFIDENCE
 from bot.curation.models import GapResolution
 from bot.log.models import Exchange, Feedback
 from classifiers.clustering import cluster_texts
@@ -28,7 +29,6 @@ if TYPE_CHECKING:
     from bot.advisor import Advisor
 
 DEFAULT_DAYS = 30
-LOW_CONFIDENCE = 0.45  # below this the surfaces say "low confidence"
 MIN_SIMILARITY = 0.3  # in the topic model's feature space
 MAX_QUESTIONS = 2000
 Resolution = Literal["accepted", "drafted", "dismissed"]
@@ -171,7 +171,7 @@ def find_gaps(
                               limit=limit)
     questions.sort(key=lambda q: (q.created_at, q.exchange_id))
     clusters = cluster_texts([q.question for q in questions], min_similarity=min_similarity,
-                             vectorize=advisor.classifier.transform)
+                             vectorize=advisor.matcher.transform)
     out = []
     for c in clusters:
         members = tuple(questions[i] for i in c.members)

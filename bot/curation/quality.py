@@ -118,10 +118,8 @@ def measure(
     cache_dir: Path | None = None,
 ) -> Quality:
     """Cross-validate the base at `kb_path` and score the development set (cached by version)."""
-    from bot.advisor import Advisor, training_data
-    from bot.evaluation import evaluate_file
-    from classifiers.evaluation import cross_validate
-    from classifiers.topic import NONE_LABEL, TopicClassifier
+    from bot.advisor import Advisor
+    from bot.evaluation import cross_validate_kb, evaluate_file
     from knowledge import load_knowledge_base
 
     kb = load_knowledge_base(kb_path)
@@ -129,19 +127,13 @@ def measure(
     cached = _read_cache(cache_dir, key)
     if cached is not None:
         return cached
-    texts, labels = training_data(kb)
-    gold: list[str | None] = [None if y == NONE_LABEL else y for y in labels]
-
-    def fit_predict(train_x: list[str], train_y: list[str | None], test_x: list[str]):
-        model = TopicClassifier().fit(train_x, [y or NONE_LABEL for y in train_y])
-        return [p.label for p in model.predict(test_x)]
-
-    report, predicted = cross_validate(texts, gold, fit_predict, folds=folds)
+    cv = cross_validate_kb(kb, folds=folds)
+    report, predicted = cv.topics, cv.predicted
     dev_accuracy, dev_size = None, 0
     if dev_set is not None:
         models = cache_dir / "models" if cache_dir else None
         advisor = Advisor.load(kb_path, cache_dir=models) if models else Advisor.from_knowledge_base(kb)
-        dev = evaluate_file(advisor, dev_set)
+        dev = evaluate_file(advisor, dev_set).topics
         dev_accuracy, dev_size = overall_accuracy(dev), dev.n_in_scope + dev.n_out_of_scope
     quality = Quality(kb.version, overall_accuracy(report), report.macro_f1, dev_accuracy,
                       dev_size, folds, tuple(predicted))

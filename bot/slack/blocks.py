@@ -19,6 +19,8 @@ Block = dict[str, Any]
 MAX_STRATEGIES = 3
 FIRST_ACTIONS = 3
 QUOTE_CHARS = 500
+WHY_CHARS = 300
+SHORTENED = "Your message was long, so I read its beginning and its end."
 SORRY = "Sorry, something went wrong on my side and I couldn't answer. Please try again in a minute."
 
 
@@ -78,13 +80,33 @@ def topic_buttons(kb: KnowledgeBase, *, action: str, question: str = "",
             for i in range(0, len(elements), 25)]
 
 
-def strategy_blocks(n: int, entry: Entry) -> list[Block]:
-    """Title and summary, first actions, then sources and the last-reviewed date."""
-    sources = "; ".join(escape(s.title) for s in entry.sources)
-    return [
-        section(f"*{n}. {escape(entry.title)}*\n{escape(entry.summary)}"),
+def strategy_blocks(n: int, entry: Entry, *, why: str = "") -> list[Block]:
+    """Title, why it fits, summary, first actions, the pitfall, then sources and review date."""
+    sources = "; ".join(escape(s.label) for s in entry.sources)
+    head = f"*{n}. {escape(entry.title)}*\n"
+    if why:
+        head += f"_{escape(truncate(why, WHY_CHARS))}_\n"
+    blocks = [
+        section(head + escape(entry.summary)),
         section("*First actions*\n" + bullets(entry.actions[:FIRST_ACTIONS])),
-        context(f"Sources: {sources}  ·  Last reviewed {long_date(entry.last_reviewed)}"),
+    ]
+    if entry.pitfalls:
+        blocks.append(section(f"*Watch out:* {escape(entry.pitfalls[0])}"))
+    blocks.append(context(f"Sources: {sources}  ·  Last reviewed {long_date(entry.last_reviewed)}"))
+    return blocks
+
+
+def other_strategies_blocks(answer: Answer, *, exchange_id: object) -> list[Block]:
+    """The strategies after the lead, one line each with a button that opens it."""
+    others = answer.recommendations[1:MAX_STRATEGIES]
+    if not others:
+        return []
+    x = None if exchange_id is None else str(exchange_id)
+    lines = "\n".join(f"{n}. {escape(r.entry.title)}" for n, r in enumerate(others, 2))
+    return [
+        section(f"*Also worth a look*\n{lines}"),
+        actions([button(f"Open {n}", f"{v.OPEN_STRATEGY}_{n}", v.pack(e=r.entry.id, x=x))
+                 for n, r in enumerate(others, 2)], block_id="open_strategies"),
     ]
 
 
@@ -110,9 +132,12 @@ def answer_blocks(answer: Answer, kb: KnowledgeBase, *, exchange_id: object = No
     if answer.forced_topic:
         band += "  ·  the topic you chose"
     blocks += [header(answer.topic.title), context(band)]
-    for n, rec in enumerate(answer.recommendations[:MAX_STRATEGIES], start=1):
-        blocks += [*strategy_blocks(n, rec.entry), {"type": "divider"}]
-    if answer.ambiguous and len(answer.candidate_topics) == 2:
+    if answer.shortened:
+        blocks.append(context(SHORTENED))
+    if answer.lead is not None:
+        blocks += [*strategy_blocks(1, answer.lead.entry, why=answer.lead.why), {"type": "divider"}]
+    blocks += other_strategies_blocks(answer, exchange_id=exchange_id)
+    if answer.asks_to_choose:
         blocks += choose_blocks(answer, exchange_id=exchange_id)
     buttons = answer_actions(answer, exchange_id=exchange_id, share=share)
     if buttons["elements"]:
@@ -120,14 +145,24 @@ def answer_blocks(answer: Answer, kb: KnowledgeBase, *, exchange_id: object = No
     return fit_blocks(blocks)
 
 
+def strategy_message(entry: Entry) -> list[Block]:
+    """One strategy on its own (opened from an answer), with its checklist button."""
+    return fit_blocks([*strategy_blocks(1, entry),
+                       actions([button("Show checklist", v.SHOW_CHECKLIST, v.pack(c=entry.id))])])
+
+
 def choose_blocks(answer: Answer, *, exchange_id: object) -> list[Block]:
-    a, b = answer.candidate_topics
+    """One clarifying question: the likeliest topics (each with its best strategy) as buttons."""
     x = None if exchange_id is None else str(exchange_id)
+    lines = "\n".join(
+        f"• *{escape(o.topic.title)}*" + (f": {escape(o.entry.title)}" if o.entry else "")
+        for o in answer.options)
+    question = ("Which of these is closest to your situation?" if answer.abstained else
+                "This could also be about another topic. Closer to one of these?")
     return [
-        section(f"This could be about *{escape(a.title)}* or *{escape(b.title)}*. "
-                "Pick the one that fits and I'll answer within it."),
-        actions([button(t.title, f"{v.CHOOSE_TOPIC}_{i}", v.pack(t=t.id, q=answer.question, x=x))
-                 for i, t in enumerate((a, b))], block_id="choose_topic"),
+        section(f"{question}\n{lines}"),
+        actions([button(o.topic.title, f"{v.CHOOSE_TOPIC}_{i}", v.pack(t=o.topic.id, q=answer.question, x=x))
+                 for i, o in enumerate(answer.options)], block_id="choose_topic"),
     ]
 
 
@@ -152,6 +187,8 @@ def abstain_blocks(answer: Answer, kb: KnowledgeBase, *, exchange_id: object) ->
     if answer.out_of_scope:
         text = ("That doesn't look like something I can help with: I advise on changing how "
                 "public services work (people, process, technology). I'd rather not guess.")
+    elif answer.options:
+        return choose_blocks(answer, exchange_id=exchange_id)
     else:
         text = ("I'm not confident enough to pick a topic for that, so I won't guess. "
                 "Tell me a bit more (who is affected, what is getting in the way), or pick "

@@ -12,6 +12,7 @@ FEEDBACK_NOT_HELPFUL = "feedback_not_helpful"
 SHOW_CHECKLIST = "show_checklist"
 SHARE_ANSWER = "share_answer"
 CHOOSE_TOPIC = "choose_topic"  # suffixed _0, _1, … (action ids are unique within a block)
+OPEN_STRATEGY = "open_strategy"  # "Open 2" / "Open 3" after the lead strategy; suffixed
 CHECKLIST_ITEM = "checklist_item"
 POST_CHECKLIST = "post_checklist"
 OPEN_CHECKLIST = "open_checklist"  # suffixed like CHOOSE_TOPIC

@@ -2,39 +2,87 @@
 
 from __future__ import annotations
 
+import copy
+import dataclasses
+import re
 from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.advisor import Advisor
-from bot.evaluation import evaluate_file
+from bot.advisor import Advisor, curated_texts
+from bot.evaluation import evaluate_file, read_labelled
+from classifiers.policy import DecisionPolicy
 from knowledge import load_knowledge_base
 
 DEV_SET = Path(__file__).parent.parent / "data" / "dev_set.yaml"
 
 
+HOLDOUT_SET = DEV_SET.with_name("holdout_set.yaml")
+
+
 @pytest.fixture(scope="module")
-def dev_report(shipped_advisor: Advisor):
+def dev(shipped_advisor: Advisor):
     return evaluate_file(shipped_advisor, DEV_SET)
 
 
-def test_dev_set_is_big_enough(dev_report):
-    assert dev_report.n_in_scope >= 150 and dev_report.n_out_of_scope >= 25
-    assert all(s.support >= 10 for s in dev_report.per_label)
+def test_dev_sets_are_big_enough():
+    tune, held = read_labelled(DEV_SET), read_labelled(HOLDOUT_SET)
+    topics = [*tune.topics, *held.topics]
+    assert sum(1 for t in topics if t) >= 300 and sum(1 for t in topics if t is None) >= 60
+    assert not set(tune.texts) & set(held.texts)
+    unlabelled = [t for t, ids in zip(topics, [*tune.entries, *held.entries], strict=True)
+                  if t and not ids]
+    assert len(unlabelled) <= 3  # in scope, yet nothing in the base directly helps
 
 
-def test_top1_accuracy_on_in_scope_dev_messages(dev_report):
-    assert dev_report.accuracy_in_scope >= 0.85
+def test_dev_sets_never_feed_the_knowledge_base(shipped_advisor: Advisor):
+    def norm(text: str) -> str:
+        return " ".join(re.findall(r"\w+", text.lower()))
+
+    kb = shipped_advisor.kb
+    curated = {norm(t) for e in kb.entries for t in (*e.situations, *curated_texts(e))}
+    curated |= {norm(t) for t in kb.out_of_scope}
+    for path in (DEV_SET, HOLDOUT_SET):
+        leaked = [t for t in read_labelled(path).texts if norm(t) in curated]
+        assert leaked == [], f"{path.name} texts in the knowledge base: {leaked[:3]}"
 
 
-def test_out_of_scope_dev_messages_are_abstained(dev_report):
-    assert dev_report.abstained_out_of_scope >= 0.80
+def test_topic_top1_on_in_scope_dev_messages(dev):
+    # measured 0.883 (plain 0.858, informal 0.909); the goal of 0.90 is not reached yet
+    assert dev.topics.accuracy_in_scope >= 0.87
+    assert dev.topic_top3 >= 0.95
+    assert all(acc >= 0.83 for _, acc, _ in dev.by_style)
 
 
-def test_in_scope_dev_messages_are_rarely_abstained(dev_report):
-    assert dev_report.abstained_in_scope <= 0.10
+def test_right_entry_is_in_the_top_three(dev):
+    assert dev.ranking.hit_at_3 >= 0.90
+    assert dev.ranking.hit_at_1 >= 0.75 and dev.ranking.mrr >= 0.80
+
+
+def test_out_of_scope_dev_messages_are_abstained(dev):
+    assert dev.topics.abstained_out_of_scope >= 0.90
+
+
+def test_in_scope_dev_messages_are_rarely_abstained(dev):
+    assert dev.topics.abstained_in_scope <= 0.05
+
+
+def test_shipped_base_is_broad_enough(shipped_advisor: Advisor):
+    kb = shipped_advisor.kb
+    assert len(kb.entries) >= 100
+    for topic in kb.topics:
+        assert len(topic.entries) >= 8, topic.id
+        assert len(topic.vocabulary) >= 20, topic.id
+        for e in topic.entries:
+            assert len(e.situations) >= 30, e.id
+            assert e.pitfalls and len(e.actions) >= 5, e.id
+    only_practice = sum(all(s.is_practice for s in e.sources) for e in kb.entries)
+    seed_backed = sum(any(not s.is_practice for s in e.sources) for e in kb.entries)
+    assert only_practice > 0 and seed_backed >= len(kb.entries) // 2
+    assert all(s.label.startswith("Practice guidance: ") for e in kb.entries for s in e.sources
+               if s.is_practice)
 
 
 def test_training_is_deterministic(shipped_advisor: Advisor):
@@ -44,16 +92,55 @@ def test_training_is_deterministic(shipped_advisor: Advisor):
     assert again.answer(q) == shipped_advisor.answer(q)
 
 
-def test_answer_recommends_up_to_three_entries_of_the_chosen_topic(shipped_advisor: Advisor):
+def test_answer_leads_with_the_strategy_that_fits_and_says_why(shipped_advisor: Advisor):
     a = shipped_advisor.answer("our data protection officer won't sign off the launch "
                                "until we've done a DPIA")
     assert a.topic is not None and a.topic.id == "security-privacy"
-    assert 1 <= len(a.recommendations) <= 3
-    assert all(r.entry.topic == "security-privacy" for r in a.recommendations)
+    assert len(a.recommendations) == 3
+    assert a.lead.entry.id in {"dpia-and-compliance-early", "get-past-a-security-or-privacy-veto"}
     scores = [r.score for r in a.recommendations]
     assert scores == sorted(scores, reverse=True)
+    assert a.lead.closest in a.lead.entry.situations
+    assert a.lead.why.startswith("Closest to") and "dpia" in a.lead.terms
+    assert a.lead.pitfall == a.lead.entry.pitfalls[0]
     assert [t.topic.id for t in a.alternatives] != ["security-privacy"]
     assert len(a.alternatives) == 2 and a.alternatives[0].confidence <= a.confidence
+
+
+def test_strategies_come_from_more_than_the_predicted_topic(shipped_advisor: Advisor):
+    answers = [a for a in shipped_advisor.answer_many(read_labelled(DEV_SET).texts) if a.topic]
+    mixed = [a for a in answers if {r.entry.topic for r in a.recommendations} != {a.topic.id}]
+    assert len(mixed) >= len(answers) // 20
+    for a in mixed:
+        assert a.to_json()["topic"] == a.topic.id  # the classifier's decision, whatever the mix
+        assert all(r["topic"] == shipped_advisor.kb.entries_by_id[r["id"]].topic
+                   for r in a.to_json()["recommendations"])
+
+
+def test_unsure_answers_offer_choices_and_say_why(shipped_advisor: Advisor):
+    params = dataclasses.replace(shipped_advisor.matcher.params,
+                                 policy=DecisionPolicy(abstain_below=0.999))
+    matcher = copy.copy(shipped_advisor.matcher)
+    matcher.params = params
+    unsure = Advisor(shipped_advisor.kb, matcher).answer("the pilot is stuck and staff are worried")
+    assert unsure.abstention == "unsure" and unsure.recommendations == () and unsure.asks_to_choose
+    assert 2 <= len(unsure.options) <= 3
+    confidences = [o.confidence for o in unsure.options]
+    assert confidences == sorted(confidences, reverse=True)
+    assert all(o.entry is not None and o.entry.topic == o.topic.id for o in unsure.options)
+    data = unsure.to_json()
+    assert data["abstained"] == "unsure" and len(data["options"]) == len(unsure.options)
+    assert shipped_advisor.answer("where is the printer").to_json()["abstained"] == "out_of_scope"
+    assert shipped_advisor.answer("staff fear for their jobs").to_json()["abstained"] is None
+
+
+def test_a_long_message_keeps_its_question_at_the_end(shipped_advisor: Advisor):
+    pasted = "Minutes of the board meeting. " + "Item noted and agreed by members. " * 200
+    question = "How do we stop rumours that the new case system will cut jobs?"
+    a = shipped_advisor.answer(pasted + question)
+    assert a.shortened and a.question.endswith(question) and len(a.question) <= 2000
+    assert a.question.startswith("Minutes of the board meeting.") and " … " in a.question
+    assert not shipped_advisor.answer(question).shortened
 
 
 def test_entries_are_found_from_their_own_situations(shipped_advisor: Advisor):

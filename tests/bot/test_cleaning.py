@@ -39,3 +39,31 @@ def test_any_text_is_bounded_and_printable(text):
 
 def test_has_words():
     assert has_words("ok") and not has_words(" 123 ?! ") and not has_words("")
+
+
+def test_a_long_message_keeps_its_beginning_and_its_end():
+    from bot.cleaning import GAP, TAIL_CHARS, prepare_question
+
+    text = "Background: " + "the minutes say this and that. " * 300 + "So what do we do about the union?"
+    out, shortened = prepare_question(text)
+    assert shortened and len(out) <= MAX_QUESTION_CHARS
+    assert out.startswith("Background: the minutes") and out.endswith("about the union?")
+    head, tail = out.split(GAP)
+    assert len(head) + len(GAP) + len(tail) == len(out)
+    assert len(tail) <= TAIL_CHARS and not tail.startswith(" ")
+    assert prepare_question("short question") == ("short question", False)
+
+
+GAP_MARK = " … "
+
+
+@given(st.text(min_size=0, max_size=6000))
+def test_prepared_questions_are_bounded_and_say_when_they_were_cut(text):
+    from bot.cleaning import prepare_question
+
+    out, shortened = prepare_question(text)
+    assert len(out) <= MAX_QUESTION_CHARS
+    assert out == clean_question(text)
+    if shortened:  # only a message over the bound is cut, and the cut is marked
+        assert GAP_MARK in out and len(out) > MAX_QUESTION_CHARS // 2
+    assert out == " ".join(out.split())

@@ -34,15 +34,18 @@ def test_ask_json_has_the_documented_shape(synthetic_kb_dir: Path):
     result = runner.invoke(app, ["ask", "--json", "--kb", str(synthetic_kb_dir), question])
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
-    assert set(data) == {"question", "topic", "confidence", "ambiguous", "alternatives",
-                         "recommendations"}
+    assert set(data) == {"question", "topic", "confidence", "ambiguous", "abstained", "shortened",
+                         "alternatives", "options", "recommendations"}
+    assert data["abstained"] is None and data["shortened"] is False
     assert data["topic"] == "measurement" and 0 < data["confidence"] <= 1
     assert len(data["alternatives"]) == 2
     assert all(set(a) == {"topic", "confidence"} for a in data["alternatives"])
     assert data["alternatives"][0]["confidence"] <= data["confidence"]
     recs = data["recommendations"]
     assert 1 <= len(recs) <= 3 and recs[0]["id"] == "measurement-entry-1"
-    assert set(recs[0]) == {"id", "title", "topic", "score", "summary", "actions"}
+    assert set(recs[0]) == {"id", "title", "topic", "score", "why", "summary", "actions", "pitfall",
+                            "sources"}
+    assert recs[0]["why"].startswith("Closest to") and recs[0]["sources"][0]["file"]
     assert [r["score"] for r in recs] == sorted((r["score"] for r in recs), reverse=True)
 
 
@@ -116,7 +119,8 @@ def test_eval_reports_figures_on_a_labelled_file(synthetic_kb_dir: Path, tmp_pat
     assert report["n_in_scope"] == 3 and report["n_out_of_scope"] == 1
     assert report["accuracy_in_scope"] == 1.0 and report["abstained_out_of_scope"] == 1.0
     text = runner.invoke(app, ["eval", "--kb", str(synthetic_kb_dir), str(labelled)]).output
-    assert "precision" in text and "confusion" in text and "in-scope top-1 accuracy 1.000" in text
+    assert "precision" in text and "confusion" in text and "topic top-1 1.000" in text
+    assert "hit@1" in text and "MRR@10" in text
 
 
 def test_eval_cross_validation(synthetic_kb_dir: Path):
@@ -168,6 +172,46 @@ def test_chat_answers_until_quit(synthetic_kb_dir: Path, tmp_path: Path):
     assert "pilots-rollout-entry-1" in run.stdout
     assert "# Checklist: Strategy 1 for pilots-rollout" in run.stdout
     assert run.stdout.rstrip().endswith("Goodbye.")
+
+
+def test_chat_opens_strategies_by_number_lists_entries_and_suggests_ids(tmp_path: Path):
+    run = _script("chat", stdin="staff at the benefits office fear the chatbot will take their jobs\n"
+                  "2\nentries\nchecklist hypercare-after-golive\nchecklist zzzz-nothing\nquit\n",
+                  env={"ADVISOR_DATA_DIR": str(tmp_path)})
+    assert run.returncode == 0, run.stderr
+    out = run.stdout
+    assert "Also worth a look" in out and "Type 2 or 3 to open one." in out
+    assert "2. " in out.split("Type 2 or 3 to open one.", 1)[1]  # the second strategy, opened
+    assert "   Steps" in out  # opened in full
+    assert "hypercare-after-go-live" in out  # entries list
+    assert "# Checklist: Plan hypercare" in out  # a close match is accepted
+    assert "no topic or entry 'zzzz-nothing'" in out
+
+
+def test_chat_choice_answers_within_the_topic_and_is_logged(tmp_path: Path):
+    env = {"ADVISOR_DATA_DIR": str(tmp_path)}
+    run = _script("chat", stdin="new system\na\nquit\n", env=env)
+    assert run.returncode == 0, run.stderr
+    assert "Type a/b" in run.stdout, run.stdout  # a vague question gets a clarifying choice
+    chosen = run.stdout.split("Type a/b", 1)[1]
+    assert "confidence" in chosen and "1. " in chosen  # answered again, within the topic
+    export = _script("log", "export", "--format", "jsonl", env=env)
+    assert export.returncode == 0, export.stderr
+    assert "chose_topic" in export.stdout
+
+
+def test_ask_topic_answers_within_it_and_show_prints_a_strategy(tmp_path: Path):
+    env = {"ADVISOR_DATA_DIR": str(tmp_path)}
+    run = _script("ask", "--json", "--topic", "training-skills", "people are worried about the system",
+                  env=env)
+    assert run.returncode == 0, run.stderr
+    data = json.loads(run.stdout)
+    assert data["topic"] == "training-skills"
+    assert all(r["topic"] == "training-skills" for r in data["recommendations"])
+    shown = _script("show", "plan-rollback", env=env)
+    assert shown.returncode == 0 and "Have a rollback plan" in shown.stdout and "Steps" in shown.stdout
+    bad = _script("ask", "--topic", "nope", "x", env=env)
+    assert bad.returncode == 1 and "no topic 'nope'" in bad.stderr
 
 
 def test_a_bug_is_one_line_and_a_crash_report(tmp_path: Path, monkeypatch, capsys):

@@ -20,10 +20,10 @@ SOMEONE = "U0SOMEONE"
 
 # Questions about an internal tool the shipped base has never heard of: the advisor abstains.
 ZEPHYRIX = (
-    "Zephyrix keeps double-booking the Quellmoor crews",
+    "Zephyrix double-booked the Quellmoor crews",
     "Quellmoor crews double-booked by Zephyrix again",
     "why does Zephyrix double-book Quellmoor every week",
-    "Zephyrix double bookings at Quellmoor, what do we do",
+    "Zephyrix double bookings at Quellmoor again?",
 )
 
 

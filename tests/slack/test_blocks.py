@@ -9,10 +9,16 @@ import re
 
 import pytest
 
-from bot.answer import Answer, Recommendation, TopicScore
+from bot.answer import Answer, Option, Recommendation, TopicScore
 from bot.checklist import build_checklist
 from bot.slack import values as v
-from bot.slack.blocks import answer_blocks, answer_text, help_blocks, topics_blocks
+from bot.slack.blocks import (
+    answer_blocks,
+    answer_text,
+    help_blocks,
+    strategy_message,
+    topics_blocks,
+)
 from bot.slack.checklist_blocks import (
     checklist_blocks,
     item_block_id,
@@ -43,28 +49,49 @@ def kb(slack_advisor) -> KnowledgeBase:
 
 
 def make_answer(kb: KnowledgeBase, *, topic: str | None = "communication", confidence=0.9,
-                ambiguous=False, question="how do we announce the change", out_of_scope=False):
+                ambiguous=False, question="how do we announce the change", out_of_scope=False,
+                options: tuple[Option, ...] = (), shortened: bool = False):
     t = kb.topic(topic) if topic else None
     other = kb.topic("measurement")
-    recs = tuple(Recommendation(e, 0.5) for e in t.entries[:3]) if t else ()
+    recs = tuple(Recommendation(e, 0.5, e.situations[0], ("announce",)) for e in t.entries[:3]) \
+        if t else ()
     return Answer(question, t, confidence, ambiguous, (TopicScore(other, 0.3),), recs,
-                  kb.version, "m1", out_of_scope=out_of_scope)
+                  kb.version, "m1", out_of_scope=out_of_scope, options=options,
+                  shortened=shortened)
 
 
-def test_answer_shows_topic_band_strategies_with_actions_sources_and_review_date(kb):
+def test_answer_leads_with_one_strategy_and_opens_the_others_by_button(kb):
     answer = make_answer(kb)
     blocks = answer_blocks(answer, kb, exchange_id="ex1")
     text = all_text(blocks)
     assert blocks[0] == {"type": "header", "text": {"type": "plain_text",
                                                      "text": "Communication", "emoji": True}}
     assert "Confidence: *high*" in text
-    for rec in answer.recommendations:
-        assert escape(rec.entry.title) in text
-        assert escape(rec.entry.summary) in text
-        assert escape(rec.entry.actions[0]) in text
-    assert text.count("Last reviewed 1 October 2026") == 3
-    assert text.count("Sources: Overcoming resistance") == 3
+    lead, *others = answer.recommendations
+    assert escape(lead.entry.summary) in text and escape(lead.entry.actions[0]) in text
+    assert json.dumps(escape(lead.why))[1:-1] in text
+    for rec in others:  # one line each, opened by a button
+        assert escape(rec.entry.title) in text and escape(rec.entry.summary) not in text
+    opens = [b for k, b in buttons(blocks).items() if k.startswith(v.OPEN_STRATEGY)]
+    assert [v.unpack(b["value"]) for b in opens] == [{"e": r.entry.id, "x": "ex1"} for r in others]
+    assert text.count("Last reviewed 1 October 2026") == 1
+    assert text.count("Sources: Overcoming resistance") == 1
     assert_within_limits(blocks)
+
+
+def test_practice_sources_and_the_pitfall_are_shown(kb):
+    entry = dataclasses.replace(kb.entries[0], pitfalls=("Announcing before managers know.",),
+                                sources=(Source("cascade briefings"),))
+    blocks = strategy_message(entry)
+    text = all_text(blocks)
+    assert "Practice guidance: cascade briefings" in text
+    assert "*Watch out:* Announcing before managers know." in text
+    assert v.unpack(buttons(blocks)[v.SHOW_CHECKLIST]["value"]) == {"c": entry.id}
+
+
+def test_a_shortened_question_is_said(kb):
+    text = all_text(answer_blocks(make_answer(kb, shortened=True), kb))
+    assert "read its beginning and its end" in text
 
 
 def test_answer_buttons_carry_the_exchange_and_the_top_entry(kb):
@@ -81,13 +108,29 @@ def test_without_an_exchange_id_there_are_no_feedback_buttons(kb):
     assert v.FEEDBACK_HELPFUL not in found and v.SHOW_CHECKLIST in found
 
 
-def test_ambiguous_answer_offers_the_two_candidate_topics(kb):
-    answer = make_answer(kb, ambiguous=True, confidence=0.4)
+def test_ambiguous_answer_asks_which_topic_with_its_best_strategies(kb):
+    options = (Option(kb.topic("communication"), 0.4, kb.topic("communication").entries[1]),
+               Option(kb.topic("measurement"), 0.35, kb.topic("measurement").entries[0]))
+    answer = make_answer(kb, ambiguous=True, confidence=0.4, options=options)
     blocks = answer_blocks(answer, kb, exchange_id="ex2")
     choices = [el for b in blocks if b.get("block_id") == "choose_topic" for el in b["elements"]]
     assert [v.unpack(c["value"])["t"] for c in choices] == ["communication", "measurement"]
     assert all(v.unpack(c["value"])["q"] == answer.question for c in choices)
-    assert "Confidence: *low*" in all_text(blocks)
+    text = all_text(blocks)
+    assert "Confidence: *low*" in text and "Closer to one of these?" in text
+    assert escape(options[1].entry.title) in text
+
+
+def test_unsure_answer_asks_one_question_instead_of_rephrase(kb):
+    options = (Option(kb.topic("measurement"), 0.18, kb.topic("measurement").entries[0]),
+               Option(kb.topic("communication"), 0.15, None))
+    answer = make_answer(kb, topic=None, confidence=0.18, options=options)
+    blocks = answer_blocks(answer, kb, exchange_id="ex4")
+    text = all_text(blocks)
+    assert "Which of these is closest to your situation?" in text
+    choices = [v.unpack(el["value"])["t"] for el in buttons(blocks).values()]
+    assert choices == ["measurement", "communication"]
+    assert "Rephrase" not in text and escape(options[0].entry.title) in text
 
 
 def test_abstention_is_kind_offers_every_topic_and_no_strategy(kb):

@@ -249,6 +249,20 @@ def test_choosing_a_topic_records_a_labelled_example_and_re_answers_in_it(servic
     assert "the topic you chose" in str(update["blocks"][1])
 
 
+def test_open_shows_one_listed_strategy_in_full_just_for_the_user(services):
+    entry = services.advisor.kb.entries[5]
+    _, respond, _ = act(actions.on_open_strategy, services, {
+        "action_id": f"{v.OPEN_STRATEGY}_2", "value": v.pack(e=entry.id, x="ex9")})
+    [shown] = respond.named("call")
+    assert shown["response_type"] == "ephemeral" and shown["replace_original"] is False
+    assert shown["text"] == entry.title
+    text = str(shown["blocks"])
+    assert entry.actions[0][:40] in text and "show_checklist" in text
+    _, respond, _ = act(actions.on_open_strategy, services, {
+        "action_id": f"{v.OPEN_STRATEGY}_2", "value": v.pack(e="no-such-entry")})
+    assert respond.named("call") == []
+
+
 def test_ticking_an_item_saves_it_and_shows_progress(services):
     user = new_user()
     action = {"type": "checkboxes", "action_id": v.CHECKLIST_ITEM,

@@ -12,7 +12,13 @@ from slack_sdk import WebClient
 
 from bot.checklist import build_checklist
 from bot.slack import values as v
-from bot.slack.blocks import SORRY, answer_blocks, answer_text, topic_overview_blocks
+from bot.slack.blocks import (
+    SORRY,
+    answer_blocks,
+    answer_text,
+    strategy_message,
+    topic_overview_blocks,
+)
 from bot.slack.checklist_blocks import (
     checklist_blocks,
     checklist_text,
@@ -89,6 +95,18 @@ def on_choose_topic(ack: Callable[..., Any], body: dict[str, Any], action: dict[
         slack_call(logger, "response_url", respond, replace_original=True,
                    text=answer_text(answer),
                    blocks=answer_blocks(answer, kb, exchange_id=exchange_id, share=ephemeral))
+
+
+def on_open_strategy(ack: Callable[..., Any], action: dict[str, Any], respond: Respond,
+                     logger: logging.Logger, services: Services) -> None:
+    """Open one of the strategies listed after the lead, below the answer."""
+    ack()
+    entry = services.advisor.kb.entries_by_id.get(v.unpack(action.get("value")).get("e", ""))
+    if entry is None or respond is None:
+        return
+    with telling_user(logger, "opening a strategy", _sorry(logger, respond)):
+        slack_call(logger, "response_url", respond, replace_original=False,
+                   response_type="ephemeral", text=entry.title, blocks=strategy_message(entry))
 
 
 def on_show_checklist(ack: Callable[..., Any], body: dict[str, Any], action: dict[str, Any],
@@ -208,6 +226,7 @@ def register(app: App) -> None:
     app.action(v.FEEDBACK_HELPFUL)(on_feedback)
     app.action(v.FEEDBACK_NOT_HELPFUL)(on_feedback)
     app.action(re.compile(rf"^{v.CHOOSE_TOPIC}_\d+$"))(on_choose_topic)
+    app.action(re.compile(rf"^{v.OPEN_STRATEGY}_\d+$"))(on_open_strategy)
     app.action(v.SHOW_CHECKLIST)(on_show_checklist)
     app.action(v.CHECKLIST_ITEM)(on_checklist_item)
     app.action(v.POST_CHECKLIST)(on_post_checklist)

@@ -78,9 +78,11 @@ def send_checklist(name: str, command: dict[str, Any], respond: Callable[..., An
                    logger: logging.Logger, services: Services) -> None:
     checklist = build_checklist(services.advisor.kb, name)
     if checklist is None:
+        close = services.advisor.kb.suggest(name)
+        hint = (" Did you mean " + ", ".join(f"`{escape(c)}`" for c in close) + "?") if close else ""
         slack_call(logger, "response_url", respond,
                    text=f"I don't know a topic or strategy called _{escape(truncate(name, 100))}_."
-                        " `/advisor topics` lists them with their ids.")
+                        f"{hint} `/advisor topics` lists them with their ids.")
         return
     scope = scope_of("u", user_id=command["user_id"], channel_id=command.get("channel_id", ""))
     done = services.log.checklist_state(scope=scope, checklist_id=checklist.id)
