@@ -1,0 +1,60 @@
+"""Choose the matching design by measurement: ranker blend, topic weight, training weights.
+
+Run: python bench/ranking.py [--dev tests/data/dev_set.yaml]
+Trains the matching model on the shipped base once per training setting, then sweeps the
+ranker's parameters on the development set (never the held-out set): topic top-1, entry
+hit@1, hit@3 and MRR for each. The defaults in `classifiers/ranker.py` and `bot/advisor.py`
+are the best row.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--dev", type=Path, default=ROOT / "tests" / "data" / "dev_set.yaml")
+    args = parser.parse_args()
+
+    import bot.advisor as advisor_module
+    from bot.advisor import Advisor, training_set
+    from bot.evaluation import evaluate_advisor, read_labelled
+    from classifiers.matcher import Matcher, ModelParams
+    from classifiers.ranker import RankerParams
+    from classifiers.topic import ClassifierParams
+    from knowledge import load_knowledge_base
+
+    kb = load_knowledge_base()
+    data = read_labelled(args.dev)
+    print(f"knowledge base {kb.version}: {len(kb.entries)} entries · development set {args.dev.name}: "
+          f"{sum(1 for t in data.topics if t)} in scope")
+    print(f"{'C':>5} {'curated':>7} {'evid':>4} {'nearest':>7} {'topic^':>6} | {'top-1':>6} {'top-3':>6} "
+          f"{'hit@1':>6} {'hit@3':>6} {'MRR':>6} {'abst-in':>7} {'abst-oos':>8}")
+    for c, curated in ((10.0, 1.0), (10.0, 0.5), (30.0, 1.0)):
+        advisor_module.CURATED_TEXT_WEIGHT = curated
+        base = ModelParams(classifier=ClassifierParams(C=c))
+        matcher = Matcher(base).fit(training_set(kb))
+        for evidence in (0.0, 2.0, 3.0, 4.0):
+            for nearest in (0.0, 0.3, 0.5, 1.0):
+                for topic_weight in (0.0, 0.5, 1.0):
+                    ranker = RankerParams(nearest_weight=nearest, topic_weight=topic_weight)
+                    matcher.ranker.params = ranker
+                    matcher.params = dataclasses.replace(base, ranker=ranker,
+                                                         entry_evidence=evidence)
+                    e = evaluate_advisor(Advisor(kb, matcher), data)
+                    t, r = e.topics, e.ranking
+                    print(f"{c:5.0f} {curated:7.2f} {evidence:4.1f} {nearest:7.1f} {topic_weight:6.1f} | "
+                          f"{t.accuracy_in_scope:6.3f} {e.topic_top3:6.3f} {r.hit_at_1:6.3f} "
+                          f"{r.hit_at_3:6.3f} {r.mrr:6.3f} {t.abstained_in_scope:7.3f} "
+                          f"{t.abstained_out_of_scope:8.3f}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
