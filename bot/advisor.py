@@ -91,8 +91,7 @@ class Advisor:
         self.matcher = matcher
         key = json.dumps([kb.version, matcher.params.as_dict()], sort_keys=True, default=str)
         self.model_version = hashlib.sha256(key.encode()).hexdigest()[:12]
-        word = matcher.featurizer.word_block
-        self._token_re = word._token_re
+        self._tokens = matcher.featurizer.word_block.tokens
         self._idf = matcher.featurizer.content_words
         self._entry_words: dict[str, frozenset[str]] = {}
 
@@ -241,25 +240,14 @@ class Advisor:
         """The question's most telling words that the entry's own text shares."""
         words = self._entry_words.get(entry.id)
         if words is None:
-            words = frozenset(self._words(" ".join([*entry.situations, *curated_texts(entry)])))
+            words = frozenset(self._tokens(" ".join([*entry.situations, *curated_texts(entry)])))
             self._entry_words[entry.id] = words
-        found = {w for w in self._words(question) if w in words and len(w) > 2
+        found = {w for w in self._tokens(question) if w in words and len(w) > 2
                  and not w.isdigit() and self._idf.get(w, 0.0) >= TERM_MIN_IDF}
         return tuple(sorted(found, key=lambda w: (-self._idf[w], w))[:MAX_TERMS])
-
-    def _words(self, text: str) -> list[str]:
-        return self._token_re.findall(_fold(text))
 
 
 def _should_ask(p: Prediction) -> bool:
     """Unsure, a close call, or an answer below the low-confidence line: ask which topic."""
     return p.abstained == "unsure" or (p.label is not None
                                        and (p.ambiguous or p.confidence < LOW_CONFIDENCE))
-
-
-def _fold(text: str) -> str:
-    from classifiers.vectorize import strip_accents
-
-    return strip_accents(text.lower())
-
-

@@ -109,6 +109,10 @@ class CompiledTfidf:
         self.__dict__.update(state)
         self._setup()
 
+    def tokens(self, doc: str) -> list[str]:
+        """The word tokens of `doc` as this vectorizer sees them (lower-cased, accents off)."""
+        return self._token_re.findall(self._preprocess(doc))
+
     def _preprocess(self, doc: str) -> str:
         if self.lowercase:
             doc = doc.lower()
