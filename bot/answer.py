@@ -118,13 +118,6 @@ class Answer:
         """The confidence in words, as users see it."""
         return confidence_band(self.confidence)
 
-    @property
-    def candidate_topics(self) -> tuple[Topic, ...]:
-        """The topics to offer when ambiguous: the chosen one and the runner-up."""
-        if self.topic is None:
-            return ()
-        return (self.topic, *(a.topic for a in self.alternatives[:1]))
-
     def to_json(self) -> dict[str, Any]:
         """The JSON shape of `advisor ask --json`."""
         return {
