@@ -144,7 +144,7 @@ class Advisor:
 
     def answer(self, text: str) -> Answer:
         """Answer one question."""
-        return self._answer_chunk([prepare_question(text)])[0]
+        return self._answer_chunk([prepare_question(text)])[0][0]
 
     def answer_many(self, texts: Iterable[str], *, chunk: int = BATCH_CHUNK) -> Iterator[Answer]:
         """Answer many questions in order, vectorised in chunks; streams as it goes."""
@@ -152,15 +152,15 @@ class Advisor:
         for text in texts:
             buffer.append(prepare_question(text))
             if len(buffer) >= chunk:
-                yield from self._answer_chunk(buffer)
+                yield from (a for a, _ in self._answer_chunk(buffer))
                 buffer = []
         if buffer:
-            yield from self._answer_chunk(buffer)
+            yield from (a for a, _ in self._answer_chunk(buffer))
 
-    def rank(self, texts: Sequence[str], *, top: int = 10) -> list[list[str]]:
-        """The ids of the `top` entries for each text, best first (for evaluation)."""
-        questions = [prepare_question(t)[0] for t in texts]
-        return [[r.key for r in m.entries] for m in self.matcher.match(questions, top=top)]
+    def answer_ranked(self, texts: Sequence[str]) -> list[tuple[Answer, tuple[str, ...]]]:
+        """Each answer with the ids of the `CANDIDATES` entries ranked for it, best first
+        (evaluation reads past the three recommended); one matching pass for both."""
+        return self._answer_chunk([prepare_question(t) for t in texts])
 
     def answer_in_topic(self, text: str, topic_id: str) -> Answer:
         """Re-answer within a topic the user chose (from the options offered)."""
@@ -181,17 +181,19 @@ class Advisor:
             shortened=shortened,
         )
 
-    def _answer_chunk(self, prepared: Sequence[tuple[str, bool]]) -> list[Answer]:
+    def _answer_chunk(self, prepared: Sequence[tuple[str, bool]]
+                      ) -> list[tuple[Answer, tuple[str, ...]]]:
+        """(answer, ranked entry ids) for each prepared question, in order."""
         answerable = [i for i, (q, _) in enumerate(prepared) if has_words(q)]
-        answers: list[Answer | None] = [None] * len(prepared)
+        out: list[tuple[Answer, tuple[str, ...]] | None] = [None] * len(prepared)
         matches = self.matcher.match([prepared[i][0] for i in answerable], top=CANDIDATES)
         for i, m in zip(answerable, matches, strict=True):
-            answers[i] = self._build(*prepared[i], m)
+            out[i] = (self._build(*prepared[i], m), tuple(r.key for r in m.entries))
         for i, (q, shortened) in enumerate(prepared):
-            if answers[i] is None:
-                answers[i] = Answer(q, None, 0.0, False, (), (), self.kb.version,
-                                    self.model_version, out_of_scope=True, shortened=shortened)
-        return answers  # type: ignore[return-value]
+            if out[i] is None:
+                out[i] = (Answer(q, None, 0.0, False, (), (), self.kb.version, self.model_version,
+                                 out_of_scope=True, shortened=shortened), ())
+        return out  # type: ignore[return-value]
 
     def _alternatives(self, p: Prediction, *, exclude: str | None) -> tuple[TopicScore, ...]:
         others = [(t, c) for t, c in p.ranked if t != exclude][: 2 if exclude else 3]

@@ -7,6 +7,7 @@ cross-validation routine: `advisor eval --cv`, the curation checks and the bench
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -99,33 +100,48 @@ def evaluate_file(advisor: Advisor, path: Path) -> Evaluation:
 
 def evaluate_advisor(advisor: Advisor, data: LabelledSet) -> Evaluation:
     """Every figure for `advisor` on a labelled set."""
-    answers = list(advisor.answer_many(data.texts))
-    ranked = advisor.rank(data.texts, top=RANK_DEPTH)
-    shown = [[r.entry.id for r in a.recommendations] for a in answers]
-    # hit@k reads what users see (nothing when the advisor abstains); MRR reads the ranking
-    hits = ranking_scores(data.entries, shown)
-    depth = ranking_scores(data.entries, [s + [e for e in r if e not in s]
-                                          for s, r in zip(shown, ranked, strict=True)])
-    predicted = [a.topic.id if a.topic else None for a in answers]
-    top3 = [g in [t.id for t in _top_topics(a)] for g, a in
-            zip(data.topics, answers, strict=True) if g]
+    outcomes = [_outcome(a, r) for a, r in advisor.answer_ranked(data.texts)]
+    return _figures(data.topics, data.entries, outcomes, data.styles)
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    """What the evaluation reads of one answer."""
+
+    topic: str | None
+    top_topics: tuple[str, ...]
+    shown: tuple[str, ...]
+    """The recommended entries (none when the advisor abstained): hit@k reads these."""
+    ranked: tuple[str, ...]
+    """`shown`, then the rest of the ranking: the mean reciprocal rank reads these."""
+
+
+def _outcome(answer: Any, ranked: Sequence[str]) -> _Outcome:
+    shown = tuple(r.entry.id for r in answer.recommendations)
+    tops = [*([answer.topic] if answer.topic else []), *(a.topic for a in answer.alternatives)]
+    return _Outcome(answer.topic.id if answer.topic else None, tuple(t.id for t in tops[:3]),
+                    shown, shown + tuple(e for e in ranked if e not in shown))
+
+
+def _figures(gold: Sequence[str | None], entries: Sequence[Sequence[str]],
+             outcomes: Sequence[_Outcome], styles: Sequence[str] = ()) -> Evaluation:
+    """Topic report, topic top-3, entry hit@1/hit@3/MRR and topic top-1 per style."""
+    predicted = [o.topic for o in outcomes]
+    hits = ranking_scores(entries, [o.shown for o in outcomes])
+    depth = ranking_scores(entries, [o.ranked[:RANK_DEPTH] for o in outcomes])
+    top3 = [g in o.top_topics for g, o in zip(gold, outcomes, strict=True) if g]
     by_style = []
-    for style in sorted(set(data.styles)):
-        pairs = [(g, p) for g, p, st in zip(data.topics, predicted, data.styles, strict=True)
+    for style in sorted(set(styles)):
+        pairs = [(g, p) for g, p, st in zip(gold, predicted, styles, strict=True)
                  if g and st == style]
         by_style.append((style, sum(g == p for g, p in pairs) / len(pairs), len(pairs)))
     return Evaluation(
-        topics=evaluate(list(data.topics), predicted),
+        topics=evaluate(list(gold), predicted),
         topic_top3=sum(top3) / len(top3) if top3 else 0.0,
         ranking=RankingReport(hits.hit_at_1, hits.hit_at_3, depth.mrr, hits.n, depth.depth),
         predicted=tuple(predicted),
         by_style=tuple(by_style),
     )
-
-
-def _top_topics(answer: Any) -> list[Any]:
-    """The three likeliest topics of an answer, best first."""
-    return [*([answer.topic] if answer.topic else []), *(a.topic for a in answer.alternatives)][:3]
 
 
 def cross_validate_kb(kb: KnowledgeBase, *, folds: int = 5,
@@ -137,7 +153,7 @@ def cross_validate_kb(kb: KnowledgeBase, *, folds: int = 5,
     held-out situation's own entry is ranked first or in the top three.
     """
     texts, labels = training_data(kb)
-    owner = {}
+    owner: dict[str, str] = {}
     for e in kb.entries:
         for s in e.situations:
             owner.setdefault(s, e.id)
@@ -145,21 +161,12 @@ def cross_validate_kb(kb: KnowledgeBase, *, folds: int = 5,
 
     def fit_predict(train_x: list[str], train_y: list[str | None], test_x: list[str]):
         advisor = Advisor(kb, Matcher(params).fit(training_set(kb, held_out=frozenset(test_x))))
-        answers = list(advisor.answer_many(test_x))
-        ranked = advisor.rank(test_x, top=RANK_DEPTH)
-        return [(a.topic.id if a.topic else None, [r.entry.id for r in a.recommendations], r,
-                 [t.id for t in _top_topics(a)]) for a, r in zip(answers, ranked, strict=True)]
+        return [_outcome(a, r) for a, r in advisor.answer_ranked(test_x)]
 
-    report, outputs = cross_validate(texts, gold, fit_predict, folds=folds,
-                                     label_of=lambda out: out[0])
-    in_scope = [(g, o) for g, o in zip(gold, outputs, strict=True) if g]
-    entries = [(owner[t],) for t, g in zip(texts, gold, strict=True) if g]
-    hits = ranking_scores(entries, [o[1] for _, o in in_scope])
-    depth = ranking_scores(entries, [o[1] + [e for e in o[2] if e not in o[1]] for _, o in in_scope])
-    top3 = [g in o[3] for g, o in in_scope]
-    return Evaluation(report, sum(top3) / len(top3) if top3 else 0.0,
-                      RankingReport(hits.hit_at_1, hits.hit_at_3, depth.mrr, hits.n, depth.depth),
-                      tuple(o[0] for o in outputs))
+    _, outcomes = cross_validate(texts, gold, fit_predict, folds=folds,
+                                 label_of=lambda out: out.topic)
+    entries = [(owner[t],) if g else () for t, g in zip(texts, gold, strict=True)]
+    return _figures(gold, entries, outcomes)
 
 
 def report_json(evaluation: Evaluation) -> dict[str, Any]:
