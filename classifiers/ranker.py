@@ -26,6 +26,7 @@ _NO_SITUATION = np.iinfo(np.intp).max
 _scratch = threading.local()
 """A zeroed, feature-sized vector per thread for scoring shortlisted situations (left zeroed)."""
 ROW_BLOCK = 256
+"""Questions scored at once: bounds the dense (questions × situations) block in memory."""
 FULL_SCAN = 20_000
 """Up to this many situations, every situation is scored for every question. Beyond it (a
 very large base), only the situations of the `SHORTLIST` entries whose centroids match best,
@@ -36,7 +37,6 @@ SITUATION_TERMS = 120
 """Beyond `FULL_SCAN` situations, each centroid (and each situation, `SITUATION_TERMS`) keeps
 only its heaviest features: the common character n-grams every vector shares cost the most
 and tell entries apart the least."""
-"""Questions scored at once: bounds the dense (questions × situations) block in memory."""
 
 
 @dataclass(frozen=True)
@@ -122,16 +122,17 @@ class EntryRanker:
         if len(situations) > FULL_SCAN:
             centroids = l2_normalize(_keep_heaviest(centroids, CENTROID_TERMS))
         self._centroids_t = centroids.T.tocsr().astype(np.float32)
-        self._situations_t = (s.T.tocsr().astype(np.float32) if s is not None
-                              else sparse.csr_matrix((n_features, 0), dtype=np.float32))
+        # every situation scored per question (features × situations), or, on a very large
+        # base, the shortlisted ones (situations × features, rows gathered per question)
+        self._situations_t = sparse.csr_matrix((n_features, 0), dtype=np.float32)
         self._situations = None
-        if len(situations) > FULL_SCAN:
-            assert s is not None
+        if s is not None and len(situations) > FULL_SCAN:
             self._situations = l2_normalize(_keep_heaviest(s.astype(np.float32).tocsr(),
                                                            SITUATION_TERMS))
-            self._situations_t = sparse.csr_matrix((n_features, 0), dtype=np.float32)
+        elif s is not None:
+            self._situations_t = s.T.tocsr().astype(np.float32)
         self._counts = counts
-        self._starts = np.array(starts, dtype=np.intp)
+        self._starts = starts
         self._has_situations = counts > 0
         # per situation: its entry among those with situations, and its place in that entry
         self._owner = np.repeat(np.arange(int(self._has_situations.sum())), counts[counts > 0])
