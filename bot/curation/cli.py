@@ -274,6 +274,8 @@ def _apply(curator: Curator, proposal: Proposal, *, yes: bool) -> None:
     from bot.curation.service import NeedsConfirmation
 
     change = proposal.change
+    for refused in proposal.refused:
+        out.print(f"left out, still looks personal: {refused.line()}", markup=False)
     if not change.changed:
         out.print(f"nothing new: {change.target} already has these situations", markup=False)
     else:

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from bot.curation import gaps as gap_inbox
 from bot.curation.audit import AuditLog, require_admin
 from bot.curation.quality import Comparison, Quality, compare, default_dev_set, measure
+from bot.log.redaction import personal_traces, redact
 from knowledge import DEFAULT_KB_PATH, editor
 from knowledge.editor import Change
 from knowledge.errors import AdvisorError
@@ -42,12 +43,47 @@ class NeedsConfirmation(AdvisorError):
 
 
 @dataclass(frozen=True)
+class Refused:
+    """A situation left out of a change because it still looks personal."""
+
+    text: str  # as redacted
+    reasons: tuple[str, ...]
+
+    def line(self) -> str:
+        return f"{self.text!r}: {'; '.join(self.reasons)}"
+
+
+class PersonalDataError(AdvisorError):
+    """Every situation of a change still looks personal: nothing would be left to add."""
+
+
+def impersonal(situations: Sequence[str]) -> tuple[list[str], tuple[Refused, ...]]:
+    """Situations redacted again with today's rules, and those refused as still personal.
+
+    Questions were redacted when they were logged, but with the rules of that day; nothing
+    personal may reach the knowledge base, where retention and `advisor log forget` never reach.
+    """
+    kept: list[str] = []
+    refused: list[Refused] = []
+    for text in situations:
+        clean = redact(text)
+        reasons = personal_traces(clean)
+        if reasons:
+            refused.append(Refused(clean, tuple(reasons)))
+        else:
+            kept.append(clean)
+    return kept, tuple(refused)
+
+
+@dataclass(frozen=True)
 class Proposal:
     """A planned change, where it came from, and its before/after figures (when measured)."""
 
     change: Change
     cluster: GapCluster | None = None
     comparison: Comparison | None = None
+    refused: tuple[Refused, ...] = ()
+    """Situations left out because they still look personal (shown to the admin)."""
 
     @property
     def needs_confirmation(self) -> bool:
@@ -64,6 +100,17 @@ class Outcome:
     audit_id: int
     reload: str  # what happened to the serving advisor, in one line
     warnings: tuple[str, ...] = ()
+    refused: tuple[Refused, ...] = ()
+
+
+def _checked(situations: Sequence[str]) -> tuple[list[str], tuple[Refused, ...]]:
+    kept, refused = impersonal(situations)
+    if situations and not kept:
+        raise PersonalDataError(
+            "nothing added: every question still looks personal ("
+            + "; ".join(r.line() for r in refused[:3]) + ("; …" if len(refused) > 3 else "")
+            + "); dismiss the cluster, or add the problem in your own words")
+    return kept, refused
 
 
 class Curator:
@@ -108,9 +155,11 @@ class Curator:
     # -- planning ---------------------------------------------------------------------------
 
     def propose_accept(self, cluster: GapCluster, entry_id: str) -> Proposal:
-        """Add the cluster's questions (redacted) as situations of an entry."""
-        change = editor.plan_add_situations(self.kb_path, entry_id, cluster.situations)
-        return self._measured(Proposal(change, cluster))
+        """Add the cluster's questions (redacted again) as situations of an entry; those that
+        still look personal are left out and listed on the proposal."""
+        situations, refused = _checked(cluster.situations)
+        change = editor.plan_add_situations(self.kb_path, entry_id, situations)
+        return self._measured(Proposal(change, cluster, refused=refused))
 
     def propose_draft(
         self,
@@ -125,12 +174,13 @@ class Curator:
         owner: str | None = None,
         pitfalls: Sequence[str] = (),
     ) -> Proposal:
-        """A new entry in `topic` whose situations are the cluster's questions (plus any given)."""
+        """A new entry in `topic` whose situations are the cluster's questions (plus any given),
+        redacted again; those that still look personal are left out and listed."""
+        kept, refused = _checked([*cluster.situations, *situations])
         change = editor.plan_add_entry(
             self.kb_path, topic, title=title, summary=summary, actions=actions,
-            situations=[*cluster.situations, *situations], entry_id=entry_id, owner=owner,
-            pitfalls=pitfalls)
-        return self._measured(Proposal(change, cluster))
+            situations=kept, entry_id=entry_id, owner=owner, pitfalls=pitfalls)
+        return self._measured(Proposal(change, cluster, refused=refused))
 
     def propose_review(self, entry_id: str) -> Proposal:
         """Mark an entry reviewed today (dates do not change the model: not measured)."""
@@ -151,6 +201,8 @@ class Curator:
         detail: dict[str, Any] = {"file": change.file.name, "kb_version": kb.version if kb else None}
         if cluster is not None:
             detail["cluster"] = {"id": cluster.id, "size": cluster.size}
+        if proposal.refused:
+            detail["refused_personal"] = len(proposal.refused)
         if proposal.comparison is not None:
             detail["quality"] = proposal.comparison.to_json()
             detail["confirmed_drop"] = proposal.needs_confirmation
@@ -163,7 +215,7 @@ class Curator:
         reload = self._reload(f"{change.action} {change.target} by {actor}") if kb else \
             "nothing changed; no reload needed"
         return Outcome(change, proposal.comparison, kb.version if kb else None, audit_id, reload,
-                       kb.warnings if kb else ())
+                       kb.warnings if kb else (), proposal.refused)
 
     def dismiss(self, actor: str, cluster: GapCluster) -> int:
         """Take a cluster out of the inbox for good; returns the audit id."""

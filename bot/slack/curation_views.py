@@ -185,6 +185,9 @@ def outcome_modal(outcome: Outcome) -> dict[str, Any]:
               context(f"{escape(reload)}  ·  audit #{outcome.audit_id}")]
     if errors:
         blocks += line_sections(errors, title="Reload errors")
+    if outcome.refused:
+        blocks += line_sections([r.line() for r in outcome.refused],
+                                title="Left out: these still look personal", code=False)
     if outcome.warnings:
         blocks += line_sections(outcome.warnings, title="Warnings", code=False)
     return _modal(None, "Change applied", blocks, close="Done")

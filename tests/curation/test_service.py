@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -10,7 +11,7 @@ import yaml
 from bot.curation.audit import NotAdmin
 from bot.curation.gaps import GapCluster
 from bot.curation.quality import Quality, compare
-from bot.curation.service import Curator, NeedsConfirmation, Proposal
+from bot.curation.service import Curator, NeedsConfirmation, PersonalDataError, Proposal
 from bot.live import LiveAdvisor
 from bot.log import ConversationLog
 from bot.settings import Settings
@@ -192,3 +193,44 @@ def test_without_a_live_advisor_the_server_is_asked_to_reload(
                           measure_quality=False)
     outcome = cli_curator.commit("cli:ops", cli_curator.propose_accept(cluster, "measurement-entry-2"))
     assert outcome.reload.startswith("no advisor server is running")
+
+
+def _as_logged_long_ago(cluster: GapCluster, questions: tuple[str, ...]) -> GapCluster:
+    """The cluster as if its questions had been logged under older, weaker redaction rules."""
+    qs = tuple(replace(q, question=text) for q, text in zip(cluster.questions, questions, strict=True))
+    return replace(cluster, questions=qs, representative=qs[0])
+
+
+def test_personal_data_never_reaches_the_knowledge_base(
+        curator: Curator, cluster: GapCluster, kb_copy: Path) -> None:
+    # Given questions that still hold a name, an address and a date of birth
+    personal = _as_logged_long_ago(cluster, (
+        "my name is Sarah Jones and the zorbex rota double books me",
+        "zorbex rota double booking again, I live at 12 High Street, LS1 4AB",
+        "zorbex rota keeps double booking night crews"))
+    # When an admin accepts the cluster into an entry
+    proposal = curator.propose_accept(personal, "measurement-entry-2")
+    outcome = curator.commit(ADMIN, proposal)
+    # Then only the impersonal question is added, and the admin is told which were left out
+    written = "".join(p.read_text() for p in kb_copy.glob("*.yaml"))
+    for trace in ("Sarah", "Jones", "High Street", "LS1"):
+        assert trace not in written
+    entry = load_knowledge_base(kb_copy).entries_by_id["measurement-entry-2"]
+    assert entry.situations[-1] == "zorbex rota keeps double booking night crews"
+    assert [r.text for r in outcome.refused] == [
+        "my name is [name] and the zorbex rota double books me",
+        "zorbex rota double booking again, I live at [address], [postcode]"]
+    assert outcome.refused[0].reasons == ("held personal data ([name])", "says 'my name is'")
+    assert curator.audit.recent()[0].detail["refused_personal"] == 2
+
+
+def test_a_cluster_that_is_all_personal_is_refused_and_nothing_is_written(
+        curator: Curator, cluster: GapCluster, kb_copy: Path) -> None:
+    before = {p: p.read_text() for p in kb_copy.glob("*.yaml")}
+    personal = _as_logged_long_ago(cluster, (
+        "zorbex rota, DOB 03/04/1971, please fix my shifts",
+        "Regards, Anna Kowalska: the zorbex rota double books me",
+        "my NI number is QQ 12 34 56 C and the zorbex rota is wrong"))
+    with pytest.raises(PersonalDataError, match="every question still looks personal"):
+        curator.propose_accept(personal, "measurement-entry-2")
+    assert {p: p.read_text() for p in kb_copy.glob("*.yaml")} == before
