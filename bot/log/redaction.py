@@ -79,7 +79,7 @@ _EU_STREET = re.compile(  # "Hauptstraße 5", "ul. Długa 12/3", "5 rue de la Pa
     r"\b(?:[^\W\d_]+(?:straße|strasse|str\.|weg|gasse|platz|allee|straat|laan|gracht|katu|gatan"
     r"|vej|veien)|(?:ul\.|ulica|al\.|aleja|plac|via|viale|piazza|calle|avenida|plaza|carrer)"
     r"(?:\s+[^\W\d_][\w'’.-]*){1,3})\s+\d{1,4}[a-z]?(?:/\d{1,4})?\b"
-    r"|\b\d{1,4},?\s+(?:rue|avenue|boulevard|bd|place|chemin|allée|impasse|quai)"
+    r"|\b\d{1,4}[a-z]?,?\s+(?:rue|avenue|boulevard|bd|place|chemin|allée|impasse|quai)"
     r"(?:\s+[^\W\d_][\w'’-]*){1,4}",
     re.IGNORECASE,
 )

@@ -122,6 +122,107 @@ def test_personal_data_is_redacted_in_any_surrounding_text(kind: str) -> None:
     check()
 
 
+# -- personal data a person introduces: names, addresses, dates of birth ---------------------
+
+FIRST = ["Sarah", "Tom", "Agnieszka", "Chinedu", "Priya", "Mohammed", "Wei", "Siobhan", "Dafydd",
+         "Anne-Marie", "José", "Łukasz", "Ngozi", "Olu", "Fatima", "Jo"]
+LAST = ["Jones", "O'Neill", "Kowalski", "Okafor", "Patel", "Al-Sayed", "Zhang", "Llewellyn",
+        "Smith-Baker", "Nowak", "Fernández", "MacLeod", "Adeyemi", "Brown"]
+names = st.one_of(
+    st.sampled_from(FIRST),
+    st.builds(lambda f, last: f"{f} {last}", st.sampled_from(FIRST), st.sampled_from(LAST)),
+    st.from_regex(r"[A-Z][a-z]{3,9}", fullmatch=True).filter(
+        lambda n: n.lower() not in {"team", "head", "here", "sorry", "just", "sure", "data",
+                                    "city", "unit", "user", "board", "with", "from", "this", "that",
+                                    "these", "those", "there", "some", "again", "also", "still",
+                                    "very", "only", "about", "after", "before", "really", "quite"}),
+)
+NAME_CUES = ["my name is {}", "My name's {}", "Name: {}", "signed {}", "I'm {}", "I am {}",
+             "this is {} from the tax office", "Hi {},", "Dear {}", "Thanks, {}",
+             "Regards,\n{}", "Kind regards, {}", "cheers {}",
+             "many thanks\n— {}\n",  # a dash sign-off ends its line
+             "Mrs {}", "Cllr {}", "Dr. {}"]
+STREET_TYPES = ["Street", "St", "Road", "Rd", "Avenue", "Lane", "Close", "Way", "Crescent",
+                "Terrace", "Gardens", "Drive", "Place", "Court", "Square", "Grove", "Mews"]
+PLACES = ["Mill", "High", "Church", "Station", "Kings", "Oakwood", "Marlow", "Bridge", "Elm"]
+
+
+@st.composite
+def introduced_names(draw: st.DrawFn) -> tuple[str, str]:
+    """A name and the phrase that introduces it."""
+    name = draw(names)
+    cue = draw(st.sampled_from(NAME_CUES))
+    if cue.split()[0] in {"Mrs", "Cllr", "Dr."}:
+        name = name.split()[-1]
+    if cue.startswith("my name is") and draw(st.booleans()):
+        name = name.lower()  # chat users write their own name in lower case
+    return name, cue.format(name)
+
+
+@st.composite
+def addresses(draw: st.DrawFn) -> tuple[str, str]:
+    number = str(draw(st.integers(1, 999))) + draw(st.sampled_from(["", "", "a", "B"]))
+    place = draw(st.sampled_from(PLACES))
+    kind = draw(st.sampled_from(["uk", "uk", "de", "pl", "fr", "flat"]))
+    if kind == "uk":
+        street = f"{number} {place} {draw(st.sampled_from(STREET_TYPES))}"
+    elif kind == "de":
+        street = f"{place}straße {number}"
+    elif kind == "pl":
+        street = f"ul. {place} {number}"
+    elif kind == "fr":
+        street = f"{number} rue de la {place}"
+    else:
+        street = f"flat {draw(st.integers(1, 40))}, {number} {place} {draw(st.sampled_from(STREET_TYPES))}"
+    return street, draw(st.sampled_from(["I live at {}", "my address is {}", "send it to {}",
+                                          "{}", "post to: {}"])).format(street)
+
+
+uk_postcodes = st.from_regex(r"[A-Z]{1,2}[0-9][A-Z0-9]? ?[0-9][ABD-HJLNP-UW-Z]{2}", fullmatch=True)
+MONTHS = ["January", "Feb", "March", "Apr", "May", "June", "Jul", "August", "Sept", "Oct",
+          "November", "Dec"]
+
+
+@st.composite
+def dates_of_birth(draw: st.DrawFn) -> tuple[str, str]:
+    d, m, y = draw(st.integers(1, 28)), draw(st.integers(1, 12)), draw(st.integers(1930, 2008))
+    date = draw(st.sampled_from([
+        f"{d:02d}/{m:02d}/{y}", f"{d}.{m}.{y % 100:02d}", f"{y}-{m:02d}-{d:02d}",
+        f"{d} {MONTHS[m - 1]} {y}", f"{d}th of {MONTHS[m - 1]} {y}", f"{MONTHS[m - 1]} {d}, {y}"]))
+    cue = draw(st.sampled_from(["DOB {}", "dob: {}", "D.O.B. {}", "date of birth {}",
+                                "Date of birth: {}", "born {}", "born on {}", "my birthday is {}"]))
+    return date, cue.format(date)
+
+
+@st.composite
+def ni_numbers(draw: st.DrawFn) -> tuple[str, str]:
+    letters = draw(st.text("ABCDEFGHIJKLMNOPQRSTUVWXYZ", min_size=2, max_size=2))
+    pairs = [draw(_digits(2)) for _ in range(3)]
+    suffix = draw(st.sampled_from(["A", "B", "C", "D", ""]))
+    sep = draw(st.sampled_from(["", " ", "-"]))
+    nino = letters + sep + sep.join(pairs) + (sep + suffix if suffix else "")
+    if not sep and draw(st.booleans()):
+        nino = nino.lower()
+    return nino, draw(st.sampled_from(["NI {}", "my NI number is {}", "NINO: {}", "({})"])).format(nino)
+
+
+INTRODUCED = {"name": introduced_names(), "address": addresses(),
+              "postcode": uk_postcodes.map(lambda p: (p, f"postcode {p}")),
+              "date of birth": dates_of_birth(), "national insurance number": ni_numbers()}
+
+
+@pytest.mark.parametrize("kind", sorted(INTRODUCED))
+def test_introduced_personal_data_is_redacted_in_any_surrounding_text(kind: str) -> None:
+    @settings(max_examples=300, deadline=None)
+    @given(st.text(max_size=40), SEPARATORS, INTRODUCED[kind], SEPARATORS, st.text(max_size=40))
+    def check(before: str, sep: str, case: tuple[str, str], sep2: str, after: str) -> None:
+        secret, phrase = case
+        out = redact(before + sep + phrase + sep2 + after)
+        assert secret not in out
+
+    check()
+
+
 @settings(max_examples=300, deadline=None)
 @given(
     st.text(max_size=30),
@@ -158,6 +259,14 @@ def test_redaction_is_idempotent_and_keeps_plain_text(text: str) -> None:
         ("see https://intra.gov/wiki/page?user=jane&token=abc#top", "see https://intra.gov/wiki/page"),
         ("https://bob:pw@intra.gov/x", "https://intra.gov/x"),
         ("token xoxb-1234-5678-abcdef", "token [token]"),
+        ("Hi, my name is Sarah Jones and I work in HR", "Hi, my name is [name] and I work in HR"),
+        ("Dear Mrs Patel, the portal", "Dear [name], the portal"),
+        ("Regards,\nAnna Kowalska", "Regards,\n[name]"),
+        ("I live at 12 High Street, Leeds LS1 4AB", "I live at [address], Leeds [postcode]"),
+        ("ul. Długa 12/3, 00-950 Warszawa", "[address], [postcode]"),
+        ("born on 3rd March 1985 in Kent", "born on [dob] in Kent"),
+        ("DOB: 1971-04-03", "DOB: [dob]"),
+        ("NI qq123456c", "NI [id-number]"),
     ],
 )
 def test_examples(text: str, expected: str) -> None:
@@ -171,6 +280,9 @@ def test_examples(text: str, expected: str) -> None:
         "Rollout 2024-01-15 to 2024-03-31, budget 1,500,000 EUR",
         "ISO27001 and COVID-19, GDPR article 35, 2019-2024",
         "How do I get UNDERSTANDING from the MINISTERS?",
+        "I'm Head of Digital at Leeds City Council and this is Urgent",
+        "Hi Team, go-live is 15/03/2025 for 12 agencies",
+        "after 5 years on the road the 3 main issues remain; Q3 4th week - Phase 2 starts",
     ],
 )
 def test_ordinary_questions_are_left_alone(text: str) -> None:
