@@ -43,13 +43,24 @@ _ID_NUMBERS = (
     # unallocated ones included), spaces or dashes between pairs, suffix optional.
     re.compile(r"\b[A-Z]{2}[ -]?\d{2}(?P<s>[ -]?)\d{2}(?P=s)\d{2}(?:[ -]?[A-D])?\b"),
     re.compile(r"\b[A-Z]{2}\d{6}[A-D]?\b", re.IGNORECASE),
+    re.compile(r"\b(?!(?:to|on|in|at|is|of|by|or|as|an|be|do|go|if|it|me|my|no|so|up|us|we)\b)"
+               r"[A-Z]{2}(?P<t>[ -])\d{2}(?P=t)\d{2}(?P=t)\d{2}(?:(?P=t)[A-D])?\b", re.IGNORECASE),
     re.compile(r"\b\d{8}[A-Z]\b", re.IGNORECASE),  # ES DNI and similar
     re.compile(r"\b[XYZ]\d{7}[A-Z]\b", re.IGNORECASE),  # ES NIE
 )
-# A digit run with single separators (or "(0)"-style brackets), optional leading + or (.
-_DIGITS = re.compile(r"(?:\+|\(\+?)?\d(?:[ .\-/()]{0,2}\d)+")
+# A personal reference after the word that names it: "staff number 482197", "case ref HB/2023/1187".
+_ID_AFTER_CUE = re.compile(
+    r"(\b(?:staff|employee|payroll|personnel|passport|nhs|tax|case|customer|citizen|member(?:ship)?"
+    r"|account|(?:driving\s+)?licen[cs]e|student|patient|claim|application|applicant|benefit)"
+    r"(?:\s+(?:number|no\.?|id|ref(?:erence)?|#))*\s*(?:is|:|=)?\s*)"
+    r"(?=[A-Z0-9/-]*\d)([A-Z0-9](?:[A-Z0-9]|[/-](?=[A-Z0-9])){3,})\b",
+    re.IGNORECASE,
+)
+# A digit run with single separators (or "(0)"-style brackets), optional leading + or (; not the
+# digits of a ticket or code glued to letters ("INC0012345", "TRN-2024-0042").
+_DIGITS = re.compile(r"(?<!\w)(?<![A-Za-z][-/])(?:\+|\(\+?)?\d(?:[ .\-/()]{0,2}\d)+")
 _DATE = re.compile(r"\d{4}[-./]\d{1,2}[-./]\d{1,2}|\d{1,2}[-./]\d{1,2}[-./]\d{4}")
-_YEAR_RANGE = re.compile(r"(?:19|20)\d\d ?[-/] ?(?:19|20)\d\d")
+_YEAR_RANGE = re.compile(r"(?:19|20)\d\d ?[-/] ?(?:19|20)\d\d|(?:19|20)\d\d/\d{1,5}")  # also "2018/1724"
 _AMOUNT = re.compile(r"\d{1,3}(?:[.,]\d{3}){2,}(?:[.,]\d{1,2})?")
 
 # -- dates of birth --------------------------------------------------------------------------
@@ -57,35 +68,44 @@ _MONTH = (r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|
           r"|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?")
 _DAY = r"\d{1,2}(?:st|nd|rd|th)?"
 _ANY_DATE = (rf"(?:\d{{4}}[-./]\d{{1,2}}[-./]\d{{1,2}}|\d{{1,2}}[-./]\d{{1,2}}[-./]\d{{2,4}}"
-             rf"|{_DAY}(?:\s+of)?\s+{_MONTH},?\s+\d{{2,4}}|{_MONTH}\s+{_DAY},?\s+\d{{4}})")
+             rf"|{_DAY}(?:\s+of)?\s+{_MONTH},?\s+(?:\d{{2,4}}|['’]\d\d)|{_MONTH}\s+{_DAY},?\s+\d{{4}})")
 _DOB = re.compile(
-    rf"(\b(?:d\.?o\.?b\.?|date\s+of\s+birth|birth\s*date|birthday|born(?:\s+on)?)"
-    rf"(?:\s+(?:is|was))?\s*[:=-]?\s*){_ANY_DATE}(?![\w/.-]*\d)",
+    rf"(\b(?:d\.?o\.?b\.?|date\s+of\s+birth|birth\s*date|birthday(?:'s)?|born(?:\s+on)?(?:\s+the)?"
+    rf"|b\.|n[ée]e?\s+le|geb\.|geboren(?:\s+am)?|geburtsdatum|data\s+urodzenia|urodzon[ya])"
+    rf"(?:\s+(?:is|was))?\s*[:=(-]?\s*){_ANY_DATE}(?![\w/.-]*\d)",
     re.IGNORECASE,
 )
 
 # -- postal addresses --------------------------------------------------------------------------
 _STREET_TYPES = (r"street|st|road|rd|avenue|ave|lane|ln|drive|close|way|place|pl|court|ct"
                  r"|crescent|cres|terrace|gardens|gdns|square|sq|boulevard|blvd|grove|row|walk"
-                 r"|mews|parade|hill|park|green|highway|hwy")
+                 r"|mews|parade|hill|park|green|highway|hwy|view|rise|wharf|quay")
 _WORD = r"[^\W\d_][\w'’.-]*"
-_STREET = re.compile(  # "12 High Street", "flat 3, 4a Mill Lane", "221B Baker St."
-    rf"\b(?:(?:flat|apartment|apt|unit)\s+\d+[a-z]?,?\s+)?\d{{1,5}}[a-z]?,?\s+"
-    rf"(?:{_WORD}\s+){{1,3}}(?:{_STREET_TYPES})\b\.?",
+_STREET = re.compile(  # "12 High Street", "flat 3, 4a Mill Lane", "4/2 Dalriada St", "845 Linden Ct NW"
+    rf"\b(?:(?:flat|apartment|apt|unit|suite)\s+\d+[a-z]?,?\s+)?\d{{1,5}}[a-z]?(?:/\d{{1,4}})?,?\s+"
+    rf"(?:{_WORD}\s+){{1,3}}(?:{_STREET_TYPES})\b\.?(?:\s+(?:N|S|E|W|NE|NW|SE|SW)\b)?"
+    rf"|\b\d{{1,5}}[a-z]?\s+[A-Z][a-z]+(?:way|gate|field|side)\b",  # "77 Kingsway"
     re.IGNORECASE,
 )
-_FLAT = re.compile(r"\b(?:flat|apartment|apt)\s+\d+[a-z]?\b", re.IGNORECASE)
+_FLAT = re.compile(r"\b(?:\d+(?:st|nd|rd|th)\s+floor\s+flat|(?:flat|apartment|apt|suite)\s+\d+[a-z]?)\b"
+                   r"|\b(?:p\.?\s?o\.?\s?box|bp|postfach|skr\.\s?poczt\.)\s*\d+\b", re.IGNORECASE)
 _EU_STREET = re.compile(  # "Hauptstraße 5", "ul. Długa 12/3", "5 rue de la Paix", "Via Roma 10"
     r"\b(?:[^\W\d_]+(?:straße|strasse|str\.|weg|gasse|platz|allee|straat|laan|gracht|katu|gatan"
-    r"|vej|veien)|(?:ul\.|ulica|al\.|aleja|plac|via|viale|piazza|calle|avenida|plaza|carrer)"
-    r"(?:\s+[^\W\d_][\w'’.-]*){1,3})\s+\d{1,4}[a-z]?(?:/\d{1,4})?\b"
-    r"|\b\d{1,4}[a-z]?,?\s+(?:rue|avenue|boulevard|bd|place|chemin|allée|impasse|quai)"
-    r"(?:\s+[^\W\d_][\w'’-]*){1,4}",
+    r"|vej|veien)|(?:ul\.|ulica|al\.|aleja|os\.|osiedle|plac|via|viale|piazza|calle|avenida|plaza"
+    r"|carrer)(?:\s+[^\W\d_][\w'’.-]*){1,3})\s+\d{1,4}[a-z]?(?:[/-]\d{1,4})?\b"
+    r"(?:\s+(?:m\.|lok\.|app\.|apt\.?)\s*\d+)?"
+    r"|\b(?:am|an\s+der|auf\s+der|im|in\s+der|zum|zur)\s+(?=[^\W\d_]+(?:straße|platz|weg|markt))"
+    r"|\b\d{1,4}[a-z]?,?\s+(?:rue|avenue|boulevard|bd|place|chemin|allée|impasse|quai|heol|ffordd"
+    r"|stryd)(?:\s+[^\W\d_][\w'’-]*){1,4}",
     re.IGNORECASE,
 )
+_BUILDING = re.compile(  # "Marlowe House", "1 The Old Forge"
+    r"\b(?:\d{1,4}[a-z]?\s+)?(?:the\s+)?(?:[A-Z][\w'’-]+\s+){0,2}"
+    r"(?:House|Lodge|Mansions|Cottage|Cottages|Forge|Barn|Manor|Farm|Farmhouse)\b")
 _UK_POSTCODE = re.compile(r"\b(?:GIR ?0AA|[A-Z]{1,2}\d[A-Z\d]? ?\d[ABD-HJLNP-UW-Z]{2})\b", re.IGNORECASE)
-_EU_POSTCODE = re.compile(  # "00-950 Warszawa", "10115 Berlin", "1012 AB Amsterdam"
-    r"\b(?:\d{2}-\d{3}|\d{5}|\d{4} ?[A-Z]{2})\s+[A-ZÀ-Þ][^\W\d_]+",
+_EU_POSTCODE = re.compile(  # "00-950 Warszawa", "10115 Berlin", "1012 AB Amsterdam", ", 44000 nantes"
+    r"\b(?:\d{2}-\d{3}|\d{5}|\d{4} ?[A-Z]{2})\s+[A-ZÀ-Þ][^\W\d_]+"
+    r"|(?<=, )(?:\d{2}-\d{3}|\d{5})(?=\s+[^\W\d_])",
 )
 _US_STATE_ZIP = re.compile(r"(?<=,)\s*[A-Z]{2}\s+\d{5}(?:-\d{4})?\b")
 _STREET_STOP = frozenset([
@@ -95,73 +115,146 @@ _STREET_STOP = frozenset([
 ])
 
 # -- people's names, where the text introduces one --------------------------------------------
+
+
+def _wordlist(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
 _NAME_TOKEN = re.compile(r"[^\W\d_](?:[\w'’-]*[^\W\d_])?\.?")
-_STRONG_CUE = re.compile(r"\b(?:my\s+name\s+is|my\s+name'?s|name\s*:|i\s+am\s+called|call\s+me"
-                         r"|signed|sign(?:ed)?\s+by|contact\s+person\s*:)\s*,?\s+", re.IGNORECASE)
+_CI = re.IGNORECASE
+# Cues after which a name follows in any case ("my name is sarah").
+_STRONG_CUE = re.compile(r"\b(?:my\s+name\s+is|my\s+name'?s|(?:sur|first\s+|last\s+|full\s+)?name\s*[:=]"
+                         r"|i\s+am\s+called|call\s+me|sign(?:ed)?\s+by|contact\s+person\s*:)\s*,?\s*", _CI)
+# Cues after which a capitalised name follows: introductions, greetings, sign-offs, roles,
+# and verbs that take a person ("ask Karen", "loop in Anjali Deshpande").
 _WEAK_CUE = re.compile(
-    r"\b(?:i['’]?m|i\s+am|this\s+is|it['’]?s|here\s+is|dear|hi|hello|hey|thanks|thank\s+you"
+    r"\b(?:i['’]?m|i\s+am|this\s+is|it['’]?s|here\s+is|dear|hi|hiya|hello|hey|thanks|thank\s+you"
     r"|many\s+thanks|cheers|regards|kind\s+regards|best\s+regards|warm\s+regards|best\s+wishes"
-    r"|best|sincerely|yours\s+(?:sincerely|faithfully|truly)|ask|cc|per)\b[,:!.]?\s*",
-    re.IGNORECASE,
+    r"|best|sincerely|yours\s+(?:sincerely|faithfully|truly)|signed|ask|tell|contact|e-?mail|ping"
+    r"|message|loop\s+in|cc|per|forward\s+(?:this|it)\s+to|send\s+(?:this|it|the\s+\w+)\s+to"
+    r"|on\s+behalf\s+of|remind|help|thank|named|called|name"
+    r"|(?:my|our|your|his|her|their)\s+(?:[\w-]+\s+){0,2}?(?:manager|boss|colleague|director|supervisor"
+    r"|lead|leader|cio|cto|cdo|dpo|architect|analyst|po|ba|sponsor|mentor|buddy|trainer|deputy"
+    r"|partner|contact|mum|dad|sister|brother|wife|husband)(?:\s+is)?"
+    r"|participant|applicant|tester|claimant|tenant|starter|student|patient)\b[,:!.]?\s*",
+    _CI,
 )
+# Connectives that are often followed by a place or a product: only a two-word name counts.
+_PAIR_CUE = re.compile(r"\b(?:with|and|from|by|to|add|for|between)\s+", _CI)
 _DASH_CUE = re.compile(r"(?:^|(?<=\s))[-–—~]{1,2}[ \t]*")  # a closing "— Sam" (at a line's end)
 _LINE_END = re.compile(r"[ \t.!]*(?:\n|$)")
-_TITLE_CUE = re.compile(r"\b(?:mr|mrs|ms|miss|mx|dr|prof|sir|dame|cllr|councillor|rev)\b\.?\s+",
-                        re.IGNORECASE)
-_NOT_NAMES = frozenset([
-    "i", "a", "an", "the", "and", "or", "but", "not", "no", "so", "to", "of", "in", "on", "at",
-    "for", "from", "with", "by", "as", "is", "am", "are", "was", "be", "been", "it", "its",
-    "this", "that", "these", "those", "there", "here", "all", "any", "some", "team", "teams",
-    "everyone", "everybody", "all", "folks", "guys", "colleagues", "sir", "madam", "advisor",
-    "bot", "minister", "ministers", "secretary", "director", "directors", "manager", "managers",
-    "head", "chief", "deputy", "lead", "officer", "officers", "member", "members", "chair",
-    "colleague", "friend", "friends", "again", "also", "just", "still", "sorry", "happy",
-    "glad", "sure", "afraid", "worried", "new", "responsible", "working", "trying", "going",
-    "looking", "writing", "currently", "based", "part", "one", "only", "about", "after",
-    "before", "very", "really", "quite", "too", "monday", "tuesday", "wednesday", "thursday",
-    "friday", "saturday", "sunday", "january", "february", "march", "april", "may", "june",
-    "july", "august", "september", "october", "november", "december", "today", "tomorrow",
-    "yesterday", "morning", "afternoon", "evening", "week", "month", "year", "it", "hr", "ict",
-    "digital", "data", "cio", "cto", "cdo", "dpo", "siro", "pmo", "union", "council",
-    "ministry", "department", "agency", "office", "government", "service", "services",
-    "programme", "program", "project", "board", "committee", "unit", "city", "county", "state",
-    "national", "regional", "local", "federal", "public", "private", "citizen", "citizens",
-    "staff", "user", "users", "customer", "customers", "resident", "residents", "people",
-    "person", "someone", "anyone"
-])
+_TITLE_CUE = re.compile(r"\b(?:mr|mrs|ms|miss|mx|dr|prof|sir|dame|cllr|councillor|rev|herr|frau|pan|pani"
+                        r"|mme|mlle|sr|sra|señor|señora|signor|signora|dott)\b\.?\s+", _CI)
+# A capitalised name followed by what people write after their own or a colleague's name.
+_NAME_THEN_CUE = re.compile(
+    r"(?<![\w'’-])((?:[^\W\d_][\w'’-]*\s+){0,2}[^\W\d_][\w'’-]*)"
+    r"(?=\s+here\b|\s*\((?:our|my|the|from)\b|\s+from\s+(?:the\s+)?[^\W\d_]"
+    r"|\s+(?:says|said|wants|thinks|keeps|told|asked|has\s+asked|wrote|is\s+pushing|will\s+take))",
+)
+# Chat introductions in lower case: "im josh btw", "hey its wei from housing", "ewa here."
+_LOWER_INTRO = re.compile(
+    r"\b(?:i['’]?m|its|it['’]s|this\s+is)\s+([a-z][\w'’-]+(?:\s+[a-z][\w'’-]+)?)"
+    r"(?=\s*(?:,|\bfrom\b|\bhere\b|\bbtw\b))"
+    r"|(?:^|[.!?,]\s*)([a-z][\w'’-]+)\s+here\b(?=\s*[.!,])",
+)
+_LOWER_SIGN_OFF = re.compile(
+    r"(?:\b(?:cheers|thanks|thx|ta|tnx|regards|best)\s*[,!.]?\s*[-–—]?|(?:^|\s)[-–—])\s*"
+    r"([a-z][\w'’-]+)\s*[.!]?\s*$",
+    _CI,
+)
+_NOT_NAMES = _wordlist(r"""
+i a an the and or but not no so to of in on at for from with by as is am are was be been it its
+this that these those there here all any some team teams everyone everybody folks guys colleagues
+sir madam advisor assistant support chat bot hello hi minister ministers secretary director
+directors manager managers head chief deputy acting interim senior junior temporary lead officer
+officers member members chair colleague friend friends again also just still sorry happy glad
+sure afraid worried new responsible working trying going looking writing currently based part
+one only about after before very really quite too monday tuesday wednesday thursday friday
+saturday sunday january february march april may june july august september october november
+december today tomorrow yesterday morning afternoon evening week month year day phase stage
+wave tier release sprint version step round level hr ict
+digital data cio cto cdo dpo siro pmo union council ministry department agency office
+government service services programme program project board committee unit city county state
+national regional local federal public private citizen citizens staff user users customer
+customers resident residents people person someone anyone urgent important critical serious
+strange weird ridiculous ok okay fine great good bad terrible awful annoying frustrating
+confusing normal please help welcome ready done late british english finance legal procurement
+ops comms estates payroll it's cloud microsoft google oracle sap azure aws power excel word
+sharepoint outlook windows teams zoom slack jira servicenow salesforce i'm i’m im we're you're
+they're
+""")
+_DETERMINERS = _wordlist("the a an our my your their his her this that")
+_LOWER_NOT_NAMES = _NOT_NAMES | _wordlist("""
+me us you them my our new stuck lost confused tired back out off asking wondering still
+trying working using struggling looking writing based sat away off busy free lol mate all
+again everyone anyone someone nobody just now currently really honestly
+""")
 _NAME_PLACEHOLDER = "[name]"
 
 
-def _name_tokens(text: str, start: int, *, capitalised: bool, limit: int = 3) -> int:
-    """Where a name that starts at `start` ends (`start` itself if none): up to `limit`
-    tokens, each capitalised when `capitalised`, none a common non-name word."""
+def _name_tokens(text: str, start: int, *, capitalised: bool, limit: int = 3) -> tuple[int, int]:
+    """Where a name that starts at `start` ends, and how many words it has (`start`, 0: none).
+    Up to `limit` words, each capitalised when `capitalised`, none a common non-name word, none
+    possessive ("Kraków's first attempt")."""
     end = pos = start
+    words = 0
     for _ in range(limit):
         m = _NAME_TOKEN.match(text, pos)
         if not m:
             break
         word = m.group(0).rstrip(".")
+        after = text[m.end():m.end() + 3]
         if word.lower() in _NOT_NAMES or (capitalised and not word[0].isupper()) \
-                or (capitalised and len(word) > 1 and word.isupper() and end == start):
+                or (capitalised and len(word) > 1 and word.isupper() and not words) \
+                or (capitalised and (after.startswith(("'s", "’s")) or re.search(r"['’]s$", word))):
             break
         end = m.end() if not m.group(0).endswith(".") or len(word) == 1 else m.end() - 1
+        words += 1
         gap = re.match(r"[ \t]+", text[end:])
         if not gap:
             break
         pos = end + gap.end()
-    return end
+    return end, words
+
+
+def _name_spans(text: str) -> list[tuple[int, int]]:
+    spans: list[tuple[int, int]] = []
+    for cue, capitalised, least in ((_STRONG_CUE, False, 1), (_WEAK_CUE, True, 1),
+                                    (_PAIR_CUE, True, 2), (_DASH_CUE, True, 1),
+                                    (_TITLE_CUE, True, 1)):
+        for m in cue.finditer(text):
+            end, words = _name_tokens(text, m.end(), capitalised=capitalised)
+            if words >= least and (cue is not _DASH_CUE or _LINE_END.match(text, end)):
+                spans.append((m.end(), end))
+    for m in _NAME_THEN_CUE.finditer(text):
+        words = m.group(1).split()
+        lo = m.start(1)
+        while words and words[0].lower() in _NOT_NAMES:  # "Yesterday Jürgen from the …"
+            if words[0].lower() in _DETERMINERS:  # "Our Agile Coach says": a role, not a name
+                words = []
+                break
+            lo = text.index(words[0], lo) + len(words[0])
+            lo += len(text[lo:]) - len(text[lo:].lstrip())
+            words.pop(0)
+        at_start = not text[:lo].strip() or text[:lo].rstrip()[-1] in ".!?:\n"
+        if words and all(w[0].isupper() and w.lower() not in _NOT_NAMES and not w.isupper()
+                         for w in words) and (len(words) > 1 or not at_start
+                                              or text[m.end(1):].lstrip().startswith(("here", "("))):
+            spans.append((lo, m.end(1)))
+    for m in _LOWER_INTRO.finditer(text):
+        group = 1 if m.group(1) else 2
+        if not set(m.group(group).lower().split()) & _LOWER_NOT_NAMES:
+            spans.append(m.span(group))
+    m = _LOWER_SIGN_OFF.search(text)
+    if m and m.group(1).lower() not in _LOWER_NOT_NAMES:
+        spans.append(m.span(1))
+    return spans
 
 
 def _redact_names(text: str) -> str:
-    spans: list[tuple[int, int]] = []
-    for cue, capitalised in ((_STRONG_CUE, False), (_WEAK_CUE, True), (_DASH_CUE, True),
-                             (_TITLE_CUE, True)):
-        for m in cue.finditer(text):
-            end = _name_tokens(text, m.end(), capitalised=capitalised)
-            if end > m.end() and (cue is not _DASH_CUE or _LINE_END.match(text, end)):
-                spans.append((m.end(), end))
     merged: list[list[int]] = []
-    for lo, hi in sorted(spans):
+    for lo, hi in sorted(_name_spans(text)):
         if merged and lo <= merged[-1][1]:
             merged[-1][1] = max(merged[-1][1], hi)
         else:
@@ -173,6 +266,8 @@ def _redact_names(text: str) -> str:
 
 def _street(match: re.Match[str]) -> str:
     words = re.findall(r"\b[^\W\d_]+\b", match.group(0).lower())
+    if words[:1] == ["the"] and len(words) == 2:  # "3 the crescent"
+        return "[address]"
     return match.group(0) if _STREET_STOP.intersection(words) else "[address]"
 
 
@@ -181,6 +276,10 @@ def _postcode(match: re.Match[str]) -> str:
     if text[-2:] in {"st", "nd", "rd", "th"}:  # "Q3 4th" is an ordinal, not a postcode
         return text
     return "[postcode]"
+
+
+def _id_after_cue(match: re.Match[str]) -> str:
+    return match.group(1) + "[id-number]"
 
 
 def _luhn_ok(digits: str) -> bool:
@@ -238,11 +337,13 @@ _RULES: tuple[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]], ...]
     (_STREET, _street),
     (_EU_STREET, "[address]"),
     (_FLAT, "[address]"),
+    (_BUILDING, "[address]"),
     (_US_STATE_ZIP, " [postcode]"),
     (_EU_POSTCODE, "[postcode]"),
     (_UK_POSTCODE, _postcode),
     (_IBAN, _iban),
     (_CARD, _card),
+    (_ID_AFTER_CUE, _id_after_cue),
     *((pattern, "[id-number]") for pattern in _ID_NUMBERS),
     (_DIGITS, _number),
 )

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.log import ExchangeIn, redact
+from bot.log.redaction_check import read_sample, read_sample_text, score
 from tests.log.conftest import Backend, make_answer
 
 # -- generators of personal data ---------------------------------------------------------------
@@ -326,3 +328,26 @@ def test_personal_data_never_reaches_the_spool(tmp_path_factory, case: tuple[str
     spooled = "".join(p.read_text() for p in log.spool.files())  # *.jsonl, or *.replaying
     assert spooled and pii not in json.loads(spooled)["row"]["question"]
     assert "U012AB3CD" not in spooled
+
+
+# -- measured on a labelled sample of realistic messages --------------------------------------
+
+SAMPLE = Path(__file__).parents[1] / "data" / "pii_sample.yaml"
+FLOOR = {"name": 0.85, "address": 0.9, "postcode": 0.95, "dob": 0.9, "nino": 0.9, "id": 0.9,
+         "email": 1.0, "phone": 1.0}
+
+
+def test_recall_per_kind_and_over_redaction_on_the_labelled_sample() -> None:
+    figures = score(read_sample(SAMPLE))
+    assert sum(figures.total.values()) >= 300 and figures.clean_messages >= 60
+    for kind, floor in FLOOR.items():
+        assert figures.recall(kind) >= floor, (kind, figures.recall(kind))
+    assert figures.over_redaction <= 0.015
+    assert figures.clean_changed_share <= 0.08
+
+
+def test_the_score_counts_a_partly_redacted_name_as_a_miss() -> None:
+    sample = read_sample_text("- text: 'ask Sarah Jones'\n  pii: [{kind: name, value: 'Sarah Jones'}]")
+    assert score(sample, lambda t: t.replace("Sarah", "[name]")).recall("name") == 0.0
+    assert score(sample, lambda t: t.replace("Sarah Jones", "[name]")).recall("name") == 1.0
+    assert score(sample, lambda t: "[name]").over_redaction == 1.0  # "ask" was removed too
