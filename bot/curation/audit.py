@@ -53,7 +53,17 @@ class AuditRecord:
     detail: Any
 
 
-def cli_actor() -> str:
+class CliActor(str):
+    """The operating-system user behind a command-line twin, as `cli:<os user>`.
+
+    Only `cli_actor()` makes one, so a Slack user id that merely reads "cli:root" stays a plain
+    string and gets no admin rights: rights come from where the actor was made, not its text.
+    """
+
+    __slots__ = ()
+
+
+def cli_actor() -> CliActor:
     """`cli:<os user>` for the command-line twins."""
     try:
         import pwd
@@ -61,11 +71,12 @@ def cli_actor() -> str:
         name = pwd.getpwuid(os.getuid()).pw_name
     except (ImportError, KeyError):
         name = str(os.getuid()) if hasattr(os, "getuid") else "unknown"
-    return f"{CLI_PREFIX}{name}"
+    return CliActor(f"{CLI_PREFIX}{name}")
 
 
 def is_admin(settings: Settings, actor: str) -> bool:
-    return actor.startswith(CLI_PREFIX) or settings.is_admin(actor)
+    """A command-line actor, or a Slack user id listed in ADVISOR_ADMINS."""
+    return isinstance(actor, CliActor) or settings.is_admin(actor)
 
 
 class AuditLog:

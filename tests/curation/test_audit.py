@@ -42,6 +42,7 @@ def test_admins_pass_and_the_command_line_acts_as_its_os_user(settings: Settings
     require_admin(settings, cli_actor(), action="reload", audit=audit)
     assert cli_actor().startswith("cli:") and len(cli_actor()) > 4
     assert is_admin(settings, ADMIN) and not is_admin(settings, SOMEONE)
+    assert not is_admin(settings, "cli:root")  # only cli_actor() makes a command-line actor
     assert audit.recent() == []
 
 

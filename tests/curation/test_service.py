@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot.curation.audit import NotAdmin
+from bot.curation.audit import CliActor, NotAdmin
 from bot.curation.gaps import GapCluster
 from bot.curation.quality import Quality, compare
 from bot.curation.service import Curator, NeedsConfirmation, PersonalDataError, Proposal
@@ -191,7 +191,8 @@ def test_without_a_live_advisor_the_server_is_asked_to_reload(
         cluster: GapCluster) -> None:
     cli_curator = Curator(settings=settings, engine=conversation_log.engine, kb_path=kb_copy,
                           measure_quality=False)
-    outcome = cli_curator.commit("cli:ops", cli_curator.propose_accept(cluster, "measurement-entry-2"))
+    proposal = cli_curator.propose_accept(cluster, "measurement-entry-2")
+    outcome = cli_curator.commit(CliActor("cli:ops"), proposal)
     assert outcome.reload.startswith("no advisor server is running")
 
 

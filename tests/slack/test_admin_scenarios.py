@@ -362,6 +362,28 @@ def test_a_non_admin_is_refused_politely_nothing_changes_and_the_attempts_are_au
         ["gaps", "reload", "add_situations", "dismiss_gap", "add_situations"])
 
 
+def test_a_slack_user_whose_id_reads_like_the_command_line_actor_gets_no_admin_rights(
+        server: Server, fake: FakeSlack, kb: Path) -> None:
+    # Given signed requests whose user id is "cli:root", the command-line twins' actor name
+    ask(server, fake, ZEPHYRIX)
+    wait_for_gaps(server, len(ZEPHYRIX))
+    files = {p.name: p.read_text() for p in kb.glob("*.yaml")}
+    _, listing = slash(server, fake, "admin gaps", user=ADMIN)
+    _, buttons = cluster_of(listing, ZEPHYRIX)
+    cluster_id = v.unpack(find_action([buttons], v.GAP_ADD)["value"])["g"]
+    # When they ask for admin actions, Then each is refused and nothing changes
+    _, refusal = slash(server, fake, "admin reload", user="cli:root")
+    assert refusal.args["text"] == REFUSAL
+    forged = {"callback_id": v.ADD_VIEW, "private_metadata": v.pack(g=cluster_id, n=4),
+              "blocks": [], "title": {"type": "plain_text", "text": "Add to an entry"}}
+    submit(server, forged, {"entry": {"entry": selected("pilots-rollout-1")}}, user="cli:root",
+           view_id="V0FORGED2")
+    [update] = view_updates(fake, "V0FORGED2")
+    assert update.args["view"]["title"]["text"] == "Not allowed"
+    assert {p.name: p.read_text() for p in kb.glob("*.yaml")} == files
+    assert {(e.actor, e.action) for e in audit(server)} == {("cli:root", "refused")}
+
+
 def test_owners_get_one_weekly_dm_and_mark_reviewed_updates_the_yaml_and_the_audit(
         server: Server, fake: FakeSlack, kb: Path) -> None:
     # Both workers checked the reminders at start: the owner got one DM.
