@@ -68,7 +68,7 @@ def reload_blocks(report: str) -> list[Block]:
     blocks = [section(f"{icon} {escape(summary)}")]
     if errors:
         blocks += line_sections(errors, title=f"{len(errors)} error(s): fix them, then reload again")
-    return fit_blocks(blocks, note="More errors than fit here: `advisor kb check` lists them all.")
+    return fit_blocks(blocks, note="More errors than fit here: `advisor kb validate` lists them all.")
 
 
 def reload_text(report: str) -> str:

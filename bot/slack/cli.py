@@ -7,6 +7,9 @@ from typing import Annotated
 
 import typer
 
+SHOWN_PROBLEMS = 10
+"""Knowledge-base errors `advisor serve` prints before it refuses to start."""
+
 LOG_FORMAT = "%(asctime)s %(process)d %(levelname)s %(name)s: %(message)s"
 
 
@@ -20,7 +23,7 @@ def serve(
 ) -> None:
     """Run the Slack bot: HTTP mode (POST /slack/events, GET /healthz) or --socket."""
     from bot.settings import SettingsError, load_settings
-    from knowledge.errors import AdvisorError
+    from knowledge.errors import AdvisorError, KnowledgeBaseError
 
     logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
     # Bolt logs a forged request's body at INFO; a 401 is all it gets.
@@ -36,9 +39,17 @@ def serve(
         from bot.live import LiveAdvisor
 
         live = LiveAdvisor.from_settings(settings)
+    except KnowledgeBaseError as exc:  # every error with its file:line, then where to see more
+        errors = [p for p in exc.problems if p.severity == "error"]
+        typer.echo(f"error: the knowledge base has {len(errors)} error(s); not serving", err=True)
+        for problem in errors[:SHOWN_PROBLEMS]:
+            typer.echo(f"  {problem}", err=True)
+        if len(errors) > SHOWN_PROBLEMS:
+            typer.echo(f"  … and {len(errors) - SHOWN_PROBLEMS} more", err=True)
+        typer.echo("fix them, then check with `advisor kb validate`", err=True)
+        raise typer.Exit(2) from None
     except AdvisorError as exc:
-        typer.echo(f"error: {str(exc).splitlines()[0]} (run `advisor kb check` for all)",
-                   err=True)
+        typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
     from bot.slack.runner import http_server, run_socket_mode
 

@@ -56,3 +56,25 @@ def test_a_refused_token_or_unreachable_slack_stops_before_serving(slack_kb_dir,
     env["SLACK_API_URL"] = f"http://127.0.0.1:{free_port()}/api/"
     code, output = run(env, "--port", str(free_port()))
     assert code == 2 and "error: cannot reach Slack's Web API at http://127.0.0.1:" in output
+
+
+def test_a_broken_knowledge_base_stops_serve_with_each_error_at_its_file_and_line(
+        slack_kb_dir, tmp_path):
+    # Given a base whose topic file has a bad entry id on a known line
+    broken = tmp_path / "kb"
+    broken.mkdir()
+    for path in slack_kb_dir.glob("*.yaml"):
+        (broken / path.name).write_text(path.read_text())
+    target = sorted(broken.glob("[!_]*.yaml"))[0]
+    lines = target.read_text().splitlines()
+    line_no = next(i for i, line in enumerate(lines, 1) if line.strip().startswith("- id:"))
+    lines[line_no - 1] = lines[line_no - 1].split("- id:")[0] + "- id: Not A Slug!"
+    target.write_text("\n".join(lines) + "\n")
+    env = {"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s",
+           "ADVISOR_KB_PATH": str(broken), "ADVISOR_DATA_DIR": str(tmp_path / "data")}
+    # When the server starts, Then it refuses, naming the file and line and the real command
+    code, output = run(env, "--port", str(free_port()))
+    assert code == 2
+    assert "error: the knowledge base has 1 error(s); not serving" in output
+    assert f"{target.name}:{line_no}" in output
+    assert "`advisor kb validate`" in output and "kb check" not in output
