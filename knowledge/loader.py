@@ -31,6 +31,7 @@ class _Reader:
         self.display = display
         self.lines: Lines = {}
         self.problems: list[Problem] = []
+        self._seen: set[int] = set()
 
     def read(self, text: str) -> Any:
         loader = _Loader(text)
@@ -50,6 +51,14 @@ class _Reader:
 
     def _build(self, node: yaml.Node, path: tuple[Any, ...], loader: Any) -> Any:
         self.lines[path] = node.start_mark.line + 1
+        if id(node) in self._seen:  # an alias (*name): refused, so a few bytes cannot expand
+            if not any(p.message.startswith("YAML aliases") for p in self.problems):
+                self.problems.append(Problem(
+                    self.display, node.start_mark.line + 1,
+                    "YAML aliases (&anchor / *alias) are not allowed in the knowledge base: "
+                    "write the text out"))
+            return None
+        self._seen.add(id(node))
         if isinstance(node, yaml.MappingNode):
             out: dict[Any, Any] = {}
             for key_node, value_node in node.value:

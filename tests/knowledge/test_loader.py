@@ -178,3 +178,27 @@ def test_close_matches_are_found_and_suggested():
     assert kb.find_close("security") is None  # two topics and entries start so: ask
     assert "security-privacy" in kb.suggest("secrity")
     assert kb.suggest("zzzz-qqqq") == []
+
+
+ALIAS_BOMB = """\
+a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]
+b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]
+c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]
+d: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]
+e: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d]
+f: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e]
+g: &g [*f,*f,*f,*f,*f,*f,*f,*f,*f]
+h: &h [*g,*g,*g,*g,*g,*g,*g,*g,*g]
+i: &i [*h,*h,*h,*h,*h,*h,*h,*h,*h]
+"""
+
+
+def test_a_yaml_alias_bomb_is_refused_at_its_line_without_expanding(kb_copy: Path):
+    # Given a topic file of a few hundred bytes that would expand to 387 million strings
+    f = kb_copy / "measurement.yaml"
+    f.write_text(f.read_text() + ALIAS_BOMB)
+    # When the base is loaded, Then the first alias is refused with its file:line
+    line = len(f.read_text().splitlines()) - 8
+    errors = _errors(kb_copy)
+    assert f"{f}:{line}: YAML aliases (&anchor / *alias) are not allowed in the knowledge base: " \
+           "write the text out" in errors
