@@ -18,18 +18,18 @@ from typing import TYPE_CHECKING, Any
 from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 
+from bot.batching_advisor import BatchingAdvisor
 from bot.slack.app import LISTENER_THREADS, build_app
-from bot.slack.batching import BatchingAdvisor
 
 if TYPE_CHECKING:
     from slack_bolt.adapter.socket_mode.websocket_client import SocketModeHandler
 
+    from bot.asking import Answerer
     from bot.curation.service import Curator
     from bot.live import LiveAdvisor
     from bot.log import ConversationLog
     from bot.settings import Settings
     from bot.slack.reminders import ReminderSchedule
-    from bot.slack.services import Answerer
 
 SWITCH_INTERVAL = 0.0005
 """Seconds a busy thread keeps the GIL (Python's default: 0.005). Short, so the thread

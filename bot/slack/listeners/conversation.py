@@ -13,8 +13,9 @@ from typing import Any
 
 from slack_sdk import WebClient
 
+from bot.asking import Asked, answer_and_record
 from bot.slack.blocks import SORRY, answer_blocks, answer_text
-from bot.slack.replying import Asked, answer_and_record, telling_user
+from bot.slack.replying import telling_user
 from bot.slack.services import Services
 from bot.slack.values import CHOOSE_TOPIC
 from bot.slack.web import slack_call
@@ -100,8 +101,9 @@ def answer_in_channel(event: dict[str, Any], body: dict[str, Any], client: WebCl
     with telling_user(logger, "answering in a channel", lambda: post(text=SORRY)):
         asked = Asked("mention", event.get("user"), body.get("team_id"),
                       event.get("channel_type") or "channel", reply_ts, body.get("event_id"))
-        answer, exchange_id = answer_and_record(
-            services, thread_question(event.get("text", ""), earlier), asked, logger)
+        question = thread_question(event.get("text", ""), earlier)
+        answer, exchange_id = answer_and_record(services.advisor, services.log.record,
+                                                question, asked, logger)
         post(text=answer_text(answer),
              blocks=answer_blocks(answer, services.advisor.kb, exchange_id=exchange_id))
 
@@ -124,7 +126,8 @@ def answer_direct(event: dict[str, Any], body: dict[str, Any], client: WebClient
                        status=THINKING)
         asked = Asked("agent" if thread_ts else "dm", event.get("user"), body.get("team_id"),
                       "im", thread_ts, body.get("event_id"))
-        answer, exchange_id = answer_and_record(services, event.get("text", ""), asked, logger)
+        answer, exchange_id = answer_and_record(services.advisor, services.log.record,
+                                                event.get("text", ""), asked, logger)
         post(text=answer_text(answer),
              blocks=answer_blocks(answer, services.advisor.kb, exchange_id=exchange_id))
 
