@@ -126,8 +126,8 @@ def http_server(settings: Settings, live: LiveAdvisor, *, port: int, workers: in
     """A gunicorn application serving the advisor on `host:port` with `workers` processes."""
     from gunicorn.app.base import BaseApplication
 
-    from bot.live import gunicorn_hooks
     from bot.log import ConversationLog
+    from bot.server_process import gunicorn_hooks
 
     check_slack(settings)
 
@@ -184,8 +184,8 @@ def run_socket_mode(settings: Settings, live: LiveAdvisor) -> None:
     This process is the server: SIGHUP (`advisor kb reload`) or a changed knowledge base
     reloads the live advisor here, and the next answers use it.
     """
-    from bot.live import running
     from bot.log import ConversationLog
+    from bot.server_process import running
 
     check_slack(settings)
     log = ConversationLog.from_settings(settings)
