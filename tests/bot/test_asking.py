@@ -40,7 +40,7 @@ def test_every_surface_logs_the_same_cleaned_question(synthetic_kb_dir: Path, ad
                                                       tmp_path: Path):
     from bot.log import ConversationLog
     from bot.settings import Settings
-    from bot.slack.listeners import mentions, messages
+    from bot.slack.listeners import messages
     from bot.slack.services import Services
     from tests.slack.fake_slack import BOT_USER_ID
     from tests.slack.payloads import mention, message
@@ -54,7 +54,7 @@ def test_every_surface_logs_the_same_cleaned_question(synthetic_kb_dir: Path, ad
     client, context = PostingClient(), {"bot_user_id": BOT_USER_ID}
     for event in (mention(MESSY), message(MESSY, channel="D0000DM01", channel_type="im")):
         body = {"team_id": "T1", "event_id": f"Ev{event['ts']}", "event": event}
-        handler = mentions.on_app_mention if event["type"] == "app_mention" else messages.on_message
+        handler = messages.on_app_mention if event["type"] == "app_mention" else messages.on_message
         handler(event, body, client, context, logger, services)
     log.close()
     assert len(client.posted) == 2

@@ -17,8 +17,8 @@ from bot.checklist import build_checklist
 from bot.slack.blocks import SORRY, answer_blocks, answer_text, help_blocks, topics_blocks
 from bot.slack.checklist_blocks import checklist_blocks, checklist_text, scope_of
 from bot.slack.listeners import admin
+from bot.slack.listeners.shared import telling_user
 from bot.slack.mrkdwn import escape, truncate
-from bot.slack.replying import telling_user
 from bot.slack.services import Services
 from bot.slack.web import slack_call
 
