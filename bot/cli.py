@@ -7,6 +7,7 @@ them, so `advisor --help` and light commands start fast.
 from __future__ import annotations
 
 import json
+import logging
 import sys
 import time
 from pathlib import Path
@@ -34,6 +35,7 @@ app.add_typer(model_app, name="model")
 
 out = Console(highlight=False)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
+logger = logging.getLogger("bot.cli")
 
 KbOption = Annotated[
     Optional[Path],  # noqa: UP045 - Typer needs Optional here
@@ -74,16 +76,6 @@ def _conversation_log():
     return log
 
 
-def _record(log, answer: Answer, started: float) -> str | None:
-    """Log the exchange (the cleaned question, as Slack logs it); its id, or None."""
-    if answer.is_empty:
-        return None
-    from bot.log import ExchangeIn
-
-    return log.record(ExchangeIn(surface="cli", question=answer.question, answer=answer,
-                                 latency_ms=(time.perf_counter() - started) * 1000))
-
-
 def _not_found(kb, target: str) -> str:
     close = kb.suggest(target)
     hint = f"did you mean {', '.join(close)}?" if close else "`advisor topics --entries` lists them"
@@ -114,20 +106,19 @@ def ask(
     if text is None:
         _ask_batch(advisor, jobs)
         return
-    started = time.perf_counter()
-    answer = advisor.answer_in_topic(text, topic) if topic else advisor.answer(text)
+    from functools import partial
+
+    from bot.asking import Asked, answer_and_record
+    from bot.log.handoff import hand_off
+
+    answer, _ = answer_and_record(advisor, partial(hand_off, _settings()), text, Asked("cli"),
+                                  logger, topic=topic)
     if as_json:
         print(json.dumps(answer.to_json(), ensure_ascii=False))
     else:
         from bot.terminal import render_answer
 
         out.print(render_answer(answer))
-    if not answer.is_empty:
-        from bot.log import ExchangeIn
-        from bot.log.handoff import hand_off
-
-        hand_off(_settings(), ExchangeIn(surface="cli", question=answer.question, answer=answer,
-                                         latency_ms=(time.perf_counter() - started) * 1000))
 
 
 def _ask_batch(advisor: Advisor, jobs: int | None) -> None:
@@ -146,6 +137,7 @@ def _ask_batch(advisor: Advisor, jobs: int | None) -> None:
 def chat(kb: KbOption = None) -> None:
     """Talk to the advisor in the terminal. Type 'help', 'topics', 'entries', 'checklist ID',
     a number to open a strategy, a letter to pick a topic offered, or 'quit'."""
+    from bot.asking import Asked, answer_and_record
     from bot.terminal import HELP_TEXT, render_answer
 
     advisor = _advisor(kb)
@@ -166,10 +158,8 @@ def chat(kb: KbOption = None) -> None:
                 break
             if _chat_command(advisor, command, text, last, log):
                 continue
-            started = time.perf_counter()
-            answer = advisor.answer(text)
-            out.print(render_answer(answer, chat=True))
-            last = (answer, _record(log, answer, started))
+            last = answer_and_record(advisor, log.record, text, Asked("cli"), logger)
+            out.print(render_answer(last[0], chat=True))
     finally:
         log.close()
     out.print("Goodbye.")

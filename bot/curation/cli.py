@@ -233,7 +233,7 @@ def lint(
 
 def reload(kb: KbOption = None) -> None:
     """Validate the knowledge base, then ask the running server to reload it (SIGHUP)."""
-    from bot.live import ServerNotRunning, signal_reload
+    from bot.server_process import ServerNotRunning, signal_reload
     from bot.settings import load_settings
     from knowledge import KnowledgeBaseError, load_knowledge_base
 

@@ -261,7 +261,7 @@ class Curator:
         return Proposal(proposal.change, proposal.cluster, compare(before, after))
 
     def _reload(self, reason: str) -> str:
-        from bot.live import ServerNotRunning, reload_everywhere, signal_reload
+        from bot.server_process import ServerNotRunning, reload_everywhere, signal_reload
 
         if self.live is not None:
             result = reload_everywhere(self.live, self.data_dir, reason=reason)

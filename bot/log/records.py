@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from bot.answer import Answer
 from bot.log.pseudonym import Pseudonymizer
 from bot.log.redaction import redact
 
 Surface = Literal["mention", "dm", "agent", "command", "cli"]
-SURFACES: tuple[str, ...] = ("mention", "dm", "agent", "command", "cli")
+SURFACES: tuple[str, ...] = get_args(Surface)
 MAX_QUESTION = 2000
 
 

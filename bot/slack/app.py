@@ -10,10 +10,11 @@ from slack_bolt import App
 from slack_sdk import WebClient
 
 from bot.slack.listeners import register_listeners
-from bot.slack.services import Answerer, Services, attach
+from bot.slack.services import Services, attach
 from bot.slack.web import make_client
 
 if TYPE_CHECKING:
+    from bot.asking import Answerer
     from bot.curation.service import Curator
     from bot.live import LiveAdvisor
     from bot.log import ConversationLog

@@ -9,27 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol
-
-from bot.answer import Answer
-from knowledge.models import KnowledgeBase
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from bot.asking import Answerer
     from bot.curation.service import Curator
     from bot.live import LiveAdvisor
     from bot.log import ConversationLog
     from bot.settings import Settings
-
-
-class Answerer(Protocol):
-    """What listeners use of the advisor (`Advisor`, or `BatchingAdvisor` in a server)."""
-
-    kb: KnowledgeBase
-    model_version: str
-
-    def answer(self, text: str) -> Answer: ...
-
-    def answer_in_topic(self, text: str, topic_id: str) -> Answer: ...
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,8 @@ from typing import Any
 
 from gunicorn.app.base import BaseApplication
 
-from bot.live import LiveAdvisor, gunicorn_hooks
+from bot.live import LiveAdvisor
+from bot.server_process import gunicorn_hooks
 
 
 def main(kb_dir: str, data_dir: str, port: str) -> None:

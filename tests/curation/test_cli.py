@@ -13,8 +13,8 @@ from typer.testing import CliRunner
 from bot.cli import app
 from bot.curation.audit import AuditLog
 from bot.curation.quality import Quality
-from bot.live import write_pid_file
 from bot.log import ConversationLog
+from bot.server_process import write_pid_file
 from knowledge import load_knowledge_base
 from tests.curation.conftest import fake_answer, record
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.live import pid_path, signal_reload
+from bot.server_process import pid_path, signal_reload
 from knowledge import editor, load_knowledge_base
 
 WAIT = 90.0

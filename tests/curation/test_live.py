@@ -14,9 +14,8 @@ from pathlib import Path
 import pytest
 
 from bot.advisor import Advisor
-from bot.live import (
-    KbWatcher,
-    LiveAdvisor,
+from bot.live import KbWatcher, LiveAdvisor
+from bot.server_process import (
     ServerNotRunning,
     gunicorn_hooks,
     install_sighup,

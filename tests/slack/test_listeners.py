@@ -13,7 +13,7 @@ from slack_sdk.web import SlackResponse
 from bot.settings import Settings
 from bot.slack import values as v
 from bot.slack.blocks import SORRY
-from bot.slack.listeners import actions, commands, home, mentions, messages
+from bot.slack.listeners import actions, commands, home, messages
 from bot.slack.services import Services
 from tests.slack.fake_slack import BOT_ID, BOT_USER_ID
 from tests.slack.payloads import action_payload, find_action, mention, message, new_ts
@@ -71,7 +71,7 @@ def body_for(event: dict) -> dict:
 
 def test_mention_is_answered_in_a_thread_under_it(services):
     client, event = Recorder(), mention("the unions object to the new system")
-    mentions.on_app_mention(event, body_for(event), client, CONTEXT, logger, services)
+    messages.on_app_mention(event, body_for(event), client, CONTEXT, logger, services)
     [post] = client.named("chat_postMessage")
     assert post["channel"] == event["channel"] and post["thread_ts"] == event["ts"]
     assert post["blocks"][0]["text"]["text"] == "Stakeholder engagement"
@@ -81,9 +81,9 @@ def test_mention_is_answered_in_a_thread_under_it(services):
 def test_same_message_as_mention_and_message_event_is_answered_once(services):
     client, event = Recorder(), mention("announce the change with a newsletter for staff")
     as_message = message(event["text"], ts=event["ts"], channel=event["channel"])
-    mentions.on_app_mention(event, body_for(event), client, CONTEXT, logger, services)
+    messages.on_app_mention(event, body_for(event), client, CONTEXT, logger, services)
     messages.on_message(as_message, body_for(as_message), client, CONTEXT, logger, services)
-    mentions.on_app_mention(event, body_for(event), client, CONTEXT, logger, services)  # retry
+    messages.on_app_mention(event, body_for(event), client, CONTEXT, logger, services)  # retry
     assert len(client.named("chat_postMessage")) == 1
 
 
@@ -158,7 +158,7 @@ def test_a_failure_is_logged_with_its_trace_and_the_user_told(services, caplog):
     broken = Services(services.settings, Broken(), services.log)  # type: ignore[arg-type]
     client, event = Recorder(), mention("run a pilot")
     with caplog.at_level(logging.ERROR):
-        mentions.on_app_mention(event, body_for(event), client, CONTEXT, logger, broken)
+        messages.on_app_mention(event, body_for(event), client, CONTEXT, logger, broken)
     assert client.named("chat_postMessage") == [{"channel": event["channel"],
                                                  "thread_ts": event["ts"], "text": SORRY}]
     assert "model exploded" in caplog.text and "Traceback" in caplog.text
@@ -167,7 +167,7 @@ def test_a_failure_is_logged_with_its_trace_and_the_user_told(services, caplog):
 def test_web_api_error_is_logged_with_its_cause_and_not_raised(services, caplog):
     client, event = Recorder(fail="chat_postMessage"), mention("run a pilot")
     with caplog.at_level(logging.WARNING):
-        mentions.on_app_mention(event, body_for(event), client, CONTEXT, logger, services)
+        messages.on_app_mention(event, body_for(event), client, CONTEXT, logger, services)
     assert "chat.postMessage failed: channel_not_found" in caplog.text
 
 

@@ -12,8 +12,11 @@ import pytest
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.server import ServerConnection, serve
 
+from bot.live import LiveAdvisor
+from bot.log import ConversationLog
 from bot.settings import Settings
 from bot.slack.runner import socket_mode_handler
+from bot.slack.server_parts import ServerParts
 from tests.slack.fake_slack import FakeSlack
 from tests.slack.payloads import event_body, mention
 
@@ -59,16 +62,20 @@ class SlackSocket:
 
 
 @pytest.fixture
-def socket_bot(slack_advisor, slack_log) -> Iterator[tuple[FakeSlack, SlackSocket]]:
+def socket_bot(slack_advisor, tmp_path) -> Iterator[tuple[FakeSlack, SlackSocket]]:
     fake, socket = FakeSlack().start(), SlackSocket()
     socket.thread.start()
     fake.ws_url = socket.url
     settings = Settings(slack_bot_token="xoxb-test", slack_app_token="xapp-test",
-                        slack_api_url=fake.base_url)
-    handler = socket_mode_handler(settings, slack_advisor, slack_log)
+                        slack_api_url=fake.base_url, advisor_data_dir=tmp_path)
+    log = ConversationLog(database_url=f"sqlite:///{tmp_path}/log.db", data_dir=tmp_path,
+                          hmac_secret="test-secret", flush_interval=0.01)
+    parts = ServerParts(settings, LiveAdvisor(slack_advisor), log, socket_mode=True)
+    handler = socket_mode_handler(settings, parts)
     handler.connect()
     yield fake, socket
     handler.close()
+    parts.close()
     socket.server.shutdown()
     fake.stop()
 

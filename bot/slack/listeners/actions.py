@@ -26,16 +26,11 @@ from bot.slack.checklist_blocks import (
     scope_of,
 )
 from bot.slack.home_blocks import topic_modal
-from bot.slack.replying import telling_user
+from bot.slack.listeners.shared import Respond, telling_user, user_of
 from bot.slack.services import Services
 from bot.slack.web import slack_call
 
-Respond = Callable[..., Any] | None
 NOT_IN_CHANNEL = ("not_in_channel", "channel_not_found", "is_archived")
-
-
-def _user(body: dict[str, Any]) -> str:
-    return str(body.get("user", {}).get("id", ""))
 
 
 def _channel(body: dict[str, Any]) -> str:
@@ -64,7 +59,7 @@ def on_feedback(ack: Callable[..., Any], body: dict[str, Any], action: dict[str,
     if not exchange_id:
         return
     with telling_user(logger, "recording feedback", _sorry(logger, respond)):
-        services.log.record_feedback(exchange_id, user_id=_user(body), kind=kind)
+        services.log.record_feedback(exchange_id, user_id=user_of(body), kind=kind)
         thanks = ("Thanks, glad it helped." if kind == "helpful" else
                   "Thanks for saying so: the people who curate these strategies review this.")
         if respond:
@@ -88,7 +83,7 @@ def on_choose_topic(ack: Callable[..., Any], body: dict[str, Any], action: dict[
                        blocks=topic_overview_blocks(kb.topic(topic_id)))
             return
         if exchange_id:
-            services.log.record_feedback(exchange_id, user_id=_user(body), kind="chose_topic",
+            services.log.record_feedback(exchange_id, user_id=user_of(body), kind="chose_topic",
                                          value=topic_id)
         answer = services.advisor.answer_in_topic(question, topic_id)
         ephemeral = bool(body.get("container", {}).get("is_ephemeral"))
@@ -118,13 +113,13 @@ def on_show_checklist(ack: Callable[..., Any], body: dict[str, Any], action: dic
         checklist = build_checklist(services.advisor.kb, v.unpack(action.get("value")).get("c", ""))
         if checklist is None:
             return
-        scope = scope_of("u", user_id=_user(body), channel_id=_channel(body))
+        scope = scope_of("u", user_id=user_of(body), channel_id=_channel(body))
         done = services.log.checklist_state(scope=scope, checklist_id=checklist.id)
         message = {"text": checklist_text(checklist, done),
                    "blocks": checklist_blocks(checklist, done, kind="u", can_post=not _is_dm(body))}
         if _is_dm(body) or respond is None:
             slack_call(logger, "chat.postMessage", client.chat_postMessage,
-                       channel=_channel(body) or _user(body), thread_ts=_thread(body), **message)
+                       channel=_channel(body) or user_of(body), thread_ts=_thread(body), **message)
         else:
             slack_call(logger, "response_url", respond, replace_original=False,
                        response_type="ephemeral", **message)
@@ -142,7 +137,7 @@ def on_checklist_item(ack: Callable[..., Any], body: dict[str, Any], action: dic
         if checklist is None or not 0 <= ref.item < len(checklist.items):
             return
         done_now = bool(action.get("selected_options"))
-        scope = scope_of(ref.scope_kind, user_id=_user(body), channel_id=_channel(body))
+        scope = scope_of(ref.scope_kind, user_id=user_of(body), channel_id=_channel(body))
         done = services.log.set_checklist_item(scope=scope, checklist_id=checklist.id,
                                                item=ref.item, done=done_now)
         if respond:
@@ -162,7 +157,7 @@ def on_post_checklist(ack: Callable[..., Any], body: dict[str, Any], action: dic
         checklist = build_checklist(services.advisor.kb, v.unpack(action.get("value")).get("c", ""))
         if checklist is None or not channel:
             return
-        scope = scope_of("c", user_id=_user(body), channel_id=channel)
+        scope = scope_of("c", user_id=user_of(body), channel_id=channel)
         done = services.log.checklist_state(scope=scope, checklist_id=checklist.id)
         posted = slack_call(logger, "chat.postMessage", client.chat_postMessage, channel=channel,
                             text=checklist_text(checklist, done),
@@ -181,10 +176,10 @@ def on_open_checklist(ack: Callable[..., Any], body: dict[str, Any], action: dic
     checklist = build_checklist(services.advisor.kb, v.unpack(action.get("value")).get("c", ""))
     if checklist is None:
         return
-    scope = scope_of("u", user_id=_user(body), channel_id="")
+    scope = scope_of("u", user_id=user_of(body), channel_id="")
     with telling_user(logger, "opening a checklist", lambda: None):
         done = services.log.checklist_state(scope=scope, checklist_id=checklist.id)
-        slack_call(logger, "chat.postMessage", client.chat_postMessage, channel=_user(body),
+        slack_call(logger, "chat.postMessage", client.chat_postMessage, channel=user_of(body),
                    text=checklist_text(checklist, done),
                    blocks=checklist_blocks(checklist, done, kind="u", can_post=False))
 
@@ -206,7 +201,7 @@ def on_share_answer(ack: Callable[..., Any], body: dict[str, Any], action: dict[
         shared = slack_call(logger, "response_url", respond, response_type="in_channel",
                             replace_original=False, text=answer_text(answer),
                             blocks=answer_blocks(answer, kb, exchange_id=exchange_id,
-                                                 quote_question=True, shared_by=_user(body)))
+                                                 quote_question=True, shared_by=user_of(body)))
         if shared is not None:
             slack_call(logger, "response_url", respond, replace_original=True,
                        text="Shared in the channel.",

@@ -15,7 +15,8 @@ from typing import Any
 from slack_bolt import App
 from slack_sdk import WebClient
 
-from bot.curation.audit import NotAdmin, is_admin, require_admin
+from bot.curation.audit import NotAdmin, is_admin
+from bot.curation.gaps import DEFAULT_DAYS as GAP_DAYS
 from bot.curation.stale import by_slack_owner, stale_entries
 from bot.slack import values as v
 from bot.slack.admin_blocks import (
@@ -28,56 +29,16 @@ from bot.slack.admin_blocks import (
     stale_text,
 )
 from bot.slack.blocks import SORRY
-from bot.slack.curation_views import notice_modal
-from bot.slack.mrkdwn import escape, truncate
-from bot.slack.replying import telling_user
+from bot.slack.listeners.shared import Respond, refused, teller, telling_user, user_of
+from bot.slack.mrkdwn import truncate
 from bot.slack.services import Services
 from bot.slack.web import slack_call
 from knowledge.errors import AdvisorError
 
-Respond = Callable[..., Any] | None
 SUBCOMMANDS = ("help", "reload", "gaps", "stale")
-GAP_DAYS = 30
 WORKING = {"reload": "Reloading the knowledge base: validating the files and retraining…",
            "gaps": "Grouping the questions I couldn't answer well…"}
 NOT_HERE = "Admin commands are not available in this process (no live knowledge base)."
-
-
-def refused(services: Services, user: str, action: str) -> str | None:
-    """None for an admin; otherwise the polite refusal, after logging and auditing the attempt."""
-    audit = services.curator.audit if services.curator is not None else None
-    try:
-        require_admin(services.settings, user, action=action, audit=audit)
-    except NotAdmin as exc:
-        return str(exc)
-    return None
-
-
-def user_of(body: dict[str, Any]) -> str:
-    return str((body.get("user") or {}).get("id", ""))
-
-
-def from_home(body: dict[str, Any]) -> bool:
-    """True for a click in the App Home (no response_url: the Home is redrawn instead)."""
-    return (body.get("view") or {}).get("type") == "home"
-
-
-def teller(body: dict[str, Any], client: WebClient, respond: Respond,
-           logger: logging.Logger) -> Callable[[str], Any]:
-    """How to tell whoever clicked something: under the message, else in a small modal."""
-
-    def tell(text: str) -> Any:
-        if respond is not None:
-            return slack_call(logger, "response_url", respond, text=escape(text),
-                              response_type="ephemeral", replace_original=False)
-        if body.get("trigger_id"):
-            return slack_call(logger, "views.open", client.views_open,
-                              trigger_id=body["trigger_id"],
-                              view=notice_modal("Knowledge base", text))
-        return slack_call(logger, "chat.postMessage", client.chat_postMessage,
-                          channel=user_of(body), text=escape(text))
-
-    return tell
 
 
 def on_admin(rest: str, ack: Callable[..., Any], command: dict[str, Any],

@@ -12,12 +12,13 @@ from typing import Any
 
 from slack_bolt import App
 
+from bot.asking import Asked, answer_and_record
 from bot.checklist import build_checklist
 from bot.slack.blocks import SORRY, answer_blocks, answer_text, help_blocks, topics_blocks
 from bot.slack.checklist_blocks import checklist_blocks, checklist_text, scope_of
 from bot.slack.listeners import admin
+from bot.slack.listeners.shared import telling_user
 from bot.slack.mrkdwn import escape, truncate
-from bot.slack.replying import Asked, answer_and_record, telling_user
 from bot.slack.services import Services
 from bot.slack.web import slack_call
 
@@ -68,7 +69,8 @@ def on_advisor(ack: Callable[..., Any], command: dict[str, Any], respond: Callab
         else:
             asked = Asked("command", command.get("user_id"), command.get("team_id"),
                           channel_type=None)
-            answer, exchange_id = answer_and_record(services, rest, asked, logger)
+            answer, exchange_id = answer_and_record(services.advisor, services.log.record,
+                                                    rest, asked, logger)
             slack_call(logger, "response_url", respond, response_type="ephemeral",
                        text=answer_text(answer),
                        blocks=answer_blocks(answer, kb, exchange_id=exchange_id, share=True))

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from slack_bolt import App
 from slack_sdk import WebClient
 
+from bot.curation.gaps import DEFAULT_DAYS as GAP_DAYS
 from bot.curation.gaps import GapCluster
 from bot.curation.service import NeedsConfirmation
 from bot.slack import values as v
@@ -35,11 +36,17 @@ from bot.slack.curation_views import (
     read_entry,
     working_modal,
 )
+from bot.slack.home_tab import publish_home
 from bot.slack.limits import fit_blocks
-from bot.slack.listeners.admin import GAP_DAYS, Respond, from_home, refused, teller, user_of
-from bot.slack.listeners.home import publish_home
+from bot.slack.listeners.shared import (
+    Respond,
+    from_home,
+    refused,
+    teller,
+    telling_user,
+    user_of,
+)
 from bot.slack.mrkdwn import truncate
-from bot.slack.replying import telling_user
 from bot.slack.services import Services
 from bot.slack.web import slack_call
 from knowledge.errors import AdvisorError, KnowledgeBaseError

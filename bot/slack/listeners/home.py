@@ -9,14 +9,10 @@ from typing import Any
 from slack_bolt import App
 from slack_sdk import WebClient
 
-from bot.checklist import build_checklist
-from bot.slack.home_blocks import Curation, OpenChecklist, WeekFigures, home_view
-from bot.slack.listeners.admin import GAP_DAYS
+from bot.slack.home_tab import publish_home
 from bot.slack.prompts import PROMPTS_TITLE, suggested_prompts
 from bot.slack.services import Services
 from bot.slack.web import slack_call
-
-RECENT = 5
 
 
 def on_app_home_opened(event: dict[str, Any], client: WebClient, logger: logging.Logger,
@@ -30,13 +26,6 @@ def on_app_home_opened(event: dict[str, Any], client: WebClient, logger: logging
         publish_home(client, user, services, logger)
 
 
-def publish_home(client: WebClient, user: str, services: Services,
-                 logger: logging.Logger) -> None:
-    """(Re)draw the user's Home tab, e.g. after an admin acted on a gap from it."""
-    slack_call(logger, "views.publish", client.views_publish, user_id=user,
-               view=build_home(user, services, logger))
-
-
 def on_assistant_thread_started(logger: logging.Logger, services: Services,
                                 set_suggested_prompts: Callable[..., Any] | None = None) -> None:
     offer_prompts(logger, services, set_suggested_prompts)
@@ -47,51 +36,6 @@ def offer_prompts(logger: logging.Logger, services: Services,
     if set_suggested_prompts is not None:
         slack_call(logger, "assistant.threads.setSuggestedPrompts", set_suggested_prompts,
                    prompts=suggested_prompts(services.advisor.kb), title=PROMPTS_TITLE)
-
-
-def build_home(user: str, services: Services, logger: logging.Logger) -> dict[str, Any]:
-    """The user's Home view; this week's figures only for ADVISOR_ADMINS."""
-    kb, log = services.advisor.kb, services.log
-    recent = log.recent_questions(user_id=user, limit=RECENT)
-    open_lists = []
-    for checklist_id, done in log.open_checklists(user_id=user):
-        checklist = build_checklist(kb, checklist_id)
-        if checklist is not None and done < len(checklist.items):
-            open_lists.append(OpenChecklist(checklist.id, checklist.title, done,
-                                            len(checklist.items)))
-    figures = curation = None
-    if services.settings.is_admin(user):
-        figures = week_figures(services, logger)
-        curation = curation_status(services, logger)
-    return home_view(kb, recent=recent, open_checklists=open_lists, figures=figures,
-                     curation=curation)
-
-
-def curation_status(services: Services, logger: logging.Logger) -> Curation | None:
-    """The live version, last reload and top gaps, for the admin section (None without a
-    curator in this process)."""
-    if services.live is None or services.curator is None:
-        return None
-    advisor = services.live.current
-    try:
-        clusters = services.curator.gaps(advisor, days=GAP_DAYS)
-    except Exception:
-        logger.exception("could not read the gaps inbox for the App Home")
-        clusters = None
-    return Curation(services.live.health(), clusters, GAP_DAYS)
-
-
-def week_figures(services: Services, logger: logging.Logger) -> WeekFigures | None:
-    from bot.log import LogError
-
-    try:
-        stats = services.log.weekly_stats(days=7)
-    except LogError as exc:
-        logger.warning("no weekly figures for the App Home: %s", exc)
-        return None
-    titles = services.advisor.kb.topics_by_id
-    top = tuple((titles[t].title if t in titles else t, n) for t, n in stats.top_topics)
-    return WeekFigures(stats.questions, top, stats.abstention_rate, stats.not_helpful)
 
 
 def register(app: App) -> None:

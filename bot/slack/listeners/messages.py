@@ -1,6 +1,13 @@
-"""`message.*`: DMs and the agent view answer in place; channel threads the advisor is in
-get answers to follow-ups without a new mention. Every message event is acknowledged
-(an unhandled one would get a 404 and be retried by Slack)."""
+"""`app_mention` and `message.*`: answering people's messages.
+
+A mention is answered in a thread under it, and follow-ups in a thread the advisor has
+answered in need no new mention; DMs and the agent view are answered in place. Every
+message event is acknowledged (an unhandled one would get a 404 and be retried by Slack).
+
+Every message is claimed in the database by `channel:ts` before any work, so Slack's
+retries and the same message arriving as `app_mention` and `message.*` are answered once,
+whichever worker gets them.
+"""
 
 from __future__ import annotations
 
@@ -11,8 +18,137 @@ from typing import Any
 from slack_bolt import App
 from slack_sdk import WebClient
 
-from bot.slack.listeners.conversation import answer_direct, answer_in_channel
+from bot.asking import Asked, answer_and_record
+from bot.slack.blocks import SORRY, answer_blocks, answer_text
+from bot.slack.listeners.shared import telling_user
 from bot.slack.services import Services
+from bot.slack.values import CHOOSE_TOPIC
+from bot.slack.web import slack_call
+
+ANSWERED_SUBTYPES = (None, "file_share", "thread_broadcast")
+THREAD_LIMIT = 50
+THINKING = "is thinking…"
+
+
+def dedupe_key(event: dict[str, Any]) -> str:
+    return f"msg:{event.get('channel')}:{event.get('ts')}"
+
+
+def is_from_person(event: dict[str, Any], context: dict[str, Any]) -> bool:
+    """False for our own and other bots' messages, edits, deletions and joins."""
+    if event.get("subtype") not in ANSWERED_SUBTYPES or event.get("bot_id"):
+        return False
+    user = event.get("user")
+    return bool(user) and user != context.get("bot_user_id")
+
+
+def mentions_bot(event: dict[str, Any], context: dict[str, Any]) -> bool:
+    bot = context.get("bot_user_id")
+    return event.get("type") == "app_mention" or bool(bot and f"<@{bot}>" in event.get("text", ""))
+
+
+def is_answer(message: dict[str, Any]) -> bool:
+    """An advisor answer (not, say, a checklist posted for the team): it has answer blocks."""
+    return any(b.get("block_id") == "answer_actions"
+               or str(b.get("block_id", "")).startswith(CHOOSE_TOPIC)
+               for b in message.get("blocks") or [])
+
+
+def advisor_answered_in(messages: list[dict[str, Any]], context: dict[str, Any]) -> bool:
+    """True when the thread holds an answer of ours, so its follow-ups are for us."""
+    bot_user, bot_id = context.get("bot_user_id"), context.get("bot_id")
+    return any(((bot_user and m.get("user") == bot_user) or (bot_id and m.get("bot_id") == bot_id))
+               and is_answer(m) for m in messages)
+
+
+def earlier_texts(messages: list[dict[str, Any]], ts: str) -> list[str]:
+    """People's earlier messages in the thread, newest first (bots' answers left out)."""
+    earlier = [m for m in messages
+               if not m.get("bot_id") and m.get("user") and float(m.get("ts", 0)) < float(ts)]
+    return [m.get("text", "") for m in reversed(earlier)]
+
+
+def thread_question(text: str, earlier: list[str]) -> str:
+    """The new message first, then the thread's earlier messages as context.
+
+    Cleaning bounds the length from the end, so the oldest context goes first.
+    """
+    return "\n".join([text, *earlier])
+
+
+def answer_in_channel(event: dict[str, Any], body: dict[str, Any], client: WebClient,
+                      context: dict[str, Any], logger: logging.Logger,
+                      services: Services) -> None:
+    """Answer a mention, or a follow-up in a thread the advisor has answered in."""
+    if not is_from_person(event, context):
+        return
+    channel, ts = event["channel"], event["ts"]
+    thread_ts = event.get("thread_ts")
+    mentioned = mentions_bot(event, context)
+    earlier: list[str] = []
+    if thread_ts and thread_ts != ts:
+        replies = slack_call(logger, "conversations.replies", client.conversations_replies,
+                             channel=channel, ts=thread_ts, limit=THREAD_LIMIT)
+        messages = list(replies.get("messages", [])) if replies else []
+        if not mentioned and not advisor_answered_in(messages, context):
+            return
+        earlier = earlier_texts(messages, ts)
+    elif not mentioned:
+        return
+    if not claim(services, event, logger):
+        return
+    reply_ts = thread_ts or ts
+
+    def post(**message: Any) -> Any:
+        return slack_call(logger, "chat.postMessage", client.chat_postMessage,
+                          channel=channel, thread_ts=reply_ts, **message)
+
+    with telling_user(logger, "answering in a channel", lambda: post(text=SORRY)):
+        asked = Asked("mention", event.get("user"), body.get("team_id"),
+                      event.get("channel_type") or "channel", reply_ts, body.get("event_id"))
+        question = thread_question(event.get("text", ""), earlier)
+        answer, exchange_id = answer_and_record(services.advisor, services.log.record,
+                                                question, asked, logger)
+        post(text=answer_text(answer),
+             blocks=answer_blocks(answer, services.advisor.kb, exchange_id=exchange_id))
+
+
+def answer_direct(event: dict[str, Any], body: dict[str, Any], client: WebClient,
+                  context: dict[str, Any], logger: logging.Logger, services: Services,
+                  set_status: Callable[..., Any] | None) -> None:
+    """Answer in place in a DM or the agent view, showing a "thinking" status meanwhile."""
+    if not is_from_person(event, context) or not claim(services, event, logger):
+        return
+    channel, thread_ts = event["channel"], event.get("thread_ts")
+
+    def post(**message: Any) -> Any:
+        return slack_call(logger, "chat.postMessage", client.chat_postMessage,
+                          channel=channel, thread_ts=thread_ts, **message)
+
+    with telling_user(logger, "answering a direct message", lambda: post(text=SORRY)):
+        if set_status is not None:
+            slack_call(logger, "assistant.threads.setStatus", set_status, quiet=True,
+                       status=THINKING)
+        asked = Asked("agent" if thread_ts else "dm", event.get("user"), body.get("team_id"),
+                      "im", thread_ts, body.get("event_id"))
+        answer, exchange_id = answer_and_record(services.advisor, services.log.record,
+                                                event.get("text", ""), asked, logger)
+        post(text=answer_text(answer),
+             blocks=answer_blocks(answer, services.advisor.kb, exchange_id=exchange_id))
+
+
+def claim(services: Services, event: dict[str, Any], logger: logging.Logger) -> bool:
+    """True the first time any worker sees this message."""
+    key = dedupe_key(event)
+    if services.log.claim_event(key):
+        return True
+    logger.info("already answered %s: duplicate delivery ignored", key)
+    return False
+
+
+def on_app_mention(event: dict[str, Any], body: dict[str, Any], client: WebClient,
+                   context: dict[str, Any], logger: logging.Logger, services: Services) -> None:
+    answer_in_channel(event, body, client, context, logger, services)
 
 
 def on_message(event: dict[str, Any], body: dict[str, Any], client: WebClient,
@@ -25,4 +161,5 @@ def on_message(event: dict[str, Any], body: dict[str, Any], client: WebClient,
 
 
 def register(app: App) -> None:
+    app.event("app_mention")(on_app_mention)
     app.event("message")(on_message)

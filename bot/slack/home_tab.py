@@ -1,0 +1,69 @@
+"""The App Home tab of one user: their recent questions and open checklists, and for
+admins this week's figures and the curation status; built and published."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_sdk import WebClient
+
+from bot.checklist import build_checklist
+from bot.curation.gaps import DEFAULT_DAYS as GAP_DAYS
+from bot.slack.home_blocks import Curation, OpenChecklist, WeekFigures, home_view
+from bot.slack.services import Services
+from bot.slack.web import slack_call
+
+RECENT = 5
+
+
+def publish_home(client: WebClient, user: str, services: Services,
+                 logger: logging.Logger) -> None:
+    """(Re)draw the user's Home tab, e.g. after an admin acted on a gap from it."""
+    slack_call(logger, "views.publish", client.views_publish, user_id=user,
+               view=build_home(user, services, logger))
+
+
+def build_home(user: str, services: Services, logger: logging.Logger) -> dict[str, Any]:
+    """The user's Home view; this week's figures only for ADVISOR_ADMINS."""
+    kb, log = services.advisor.kb, services.log
+    recent = log.recent_questions(user_id=user, limit=RECENT)
+    open_lists = []
+    for checklist_id, done in log.open_checklists(user_id=user):
+        checklist = build_checklist(kb, checklist_id)
+        if checklist is not None and done < len(checklist.items):
+            open_lists.append(OpenChecklist(checklist.id, checklist.title, done,
+                                            len(checklist.items)))
+    figures = curation = None
+    if services.settings.is_admin(user):
+        figures = week_figures(services, logger)
+        curation = curation_status(services, logger)
+    return home_view(kb, recent=recent, open_checklists=open_lists, figures=figures,
+                     curation=curation)
+
+
+def curation_status(services: Services, logger: logging.Logger) -> Curation | None:
+    """The live version, last reload and top gaps, for the admin section (None without a
+    curator in this process)."""
+    if services.live is None or services.curator is None:
+        return None
+    advisor = services.live.current
+    try:
+        clusters = services.curator.gaps(advisor, days=GAP_DAYS)
+    except Exception:
+        logger.exception("could not read the gaps inbox for the App Home")
+        clusters = None
+    return Curation(services.live.health(), clusters, GAP_DAYS)
+
+
+def week_figures(services: Services, logger: logging.Logger) -> WeekFigures | None:
+    from bot.log import LogError
+
+    try:
+        stats = services.log.weekly_stats(days=7)
+    except LogError as exc:
+        logger.warning("no weekly figures for the App Home: %s", exc)
+        return None
+    titles = services.advisor.kb.topics_by_id
+    top = tuple((titles[t].title if t in titles else t, n) for t, n in stats.top_topics)
+    return WeekFigures(stats.questions, top, stats.abstention_rate, stats.not_helpful)

@@ -1,0 +1,70 @@
+"""What one serving process runs, assembled in one place for HTTP workers and Socket Mode:
+its conversation log, batching advisor, listener threads, curator, Bolt app and weekly
+review reminders."""
+
+from __future__ import annotations
+
+import logging
+from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING
+
+from bot.batching_advisor import BatchingAdvisor
+from bot.slack.app import LISTENER_THREADS, build_app
+
+if TYPE_CHECKING:
+    from slack_bolt import App
+
+    from bot.curation.service import Curator
+    from bot.live import LiveAdvisor
+    from bot.log import ConversationLog
+    from bot.settings import Settings
+    from bot.slack.reminders import ReminderSchedule
+
+logger = logging.getLogger("bot.slack")
+
+
+class ServerParts:
+    """Starts `log` and builds the rest around `live`; `close()` stops them in order.
+
+    Answers come from `live.current` through a batching thread, so a reloaded knowledge
+    base applies to the next question. `build_app` calls `auth.test` once.
+    """
+
+    def __init__(self, settings: Settings, live: LiveAdvisor, log: ConversationLog, *,
+                 socket_mode: bool = False):
+        self.log = log
+        self.advisor = BatchingAdvisor(lambda: live.current)
+        self.executor = ThreadPoolExecutor(LISTENER_THREADS, thread_name_prefix="listener")
+        self.reminders: ReminderSchedule | None = None
+        try:
+            log.start()
+            self.app: App = build_app(settings, self.advisor, log, socket_mode=socket_mode,
+                                      listener_executor=self.executor, live=live,
+                                      curator=make_curator(settings, live, log))
+            self.reminders = reminders(self.app, live, log).start()
+        except BaseException:
+            self.close()
+            raise
+
+    def close(self) -> None:
+        """Finish answers in flight, then flush the log."""
+        if self.reminders is not None:
+            self.reminders.stop()
+        self.executor.shutdown(wait=True)
+        self.advisor.close()
+        self.log.close()
+
+
+def make_curator(settings: Settings, live: LiveAdvisor, log: ConversationLog) -> Curator:
+    """The curator behind the admin surfaces, on the log's database and the live base."""
+    from bot.curation.service import Curator
+
+    return Curator(settings=settings, engine=log.engine, kb_path=live.kb_path, live=live)
+
+
+def reminders(app: App, live: LiveAdvisor, log: ConversationLog) -> ReminderSchedule:
+    """The weekly review reminders, checked now and hourly (sent once a week per owner)."""
+    from bot.slack.reminders import ReminderSchedule, send_stale_reminders
+
+    return ReminderSchedule(
+        lambda: send_stale_reminders(app.client, log, live.current.kb, logger), logger)
