@@ -93,7 +93,7 @@ def db_upgrade(
 def purge(
     older_than: Annotated[str, typer.Option("--older-than", help="Age such as 90d or 12w.")],
 ) -> None:
-    """Delete exchanges, feedback and checklist progress older than the given age."""
+    """Delete exchanges and feedback older than the given age (checklist progress is kept)."""
     days = parse_age(older_than)
     log = _open_log()
     try:

@@ -33,6 +33,8 @@ def write(conn: Connection, records: Iterable[Record], *, retention_days: int) -
     by_kind: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for kind, row in records:
         by_kind[kind].append(row)
+    # Even a checklist tick (kept by purge) is dropped here when it waited in a spool past
+    # retention: erasure markers are purged at that age, so only the cutoff keeps it forgotten.
     cutoff = utcnow() - dt.timedelta(days=retention_days)
     erased = _erasures(conn, by_kind)
     written = 0
@@ -117,13 +119,16 @@ def recent_questions(conn: Connection, user_key: str, limit: int) -> list[str]:
 
 
 def purge(conn: Connection, cutoff: dt.datetime) -> int:
-    """Delete everything older than `cutoff`; returns the number of exchanges deleted."""
+    """Delete the log older than `cutoff`; returns the number of exchanges deleted.
+
+    Checklist progress is not a log but the users' working state: it stays until the user
+    unticks it or `forget` removes it.
+    """
     ex, fb = Exchange.__table__, Feedback.__table__
     old = select(ex.c.id).where(ex.c.created_at < cutoff)
     conn.execute(delete(fb).where((fb.c.created_at < cutoff) | fb.c.exchange_id.in_(old)))
     n = conn.execute(delete(ex).where(ex.c.created_at < cutoff)).rowcount
-    ci, pe, er = ChecklistItem.__table__, ProcessedEvent.__table__, Erasure.__table__
-    conn.execute(delete(ci).where(ci.c.updated_at < cutoff))
+    pe, er = ProcessedEvent.__table__, Erasure.__table__
     conn.execute(delete(pe).where(pe.c.seen_at < cutoff))
     conn.execute(delete(er).where(er.c.erased_at < cutoff))
     return n

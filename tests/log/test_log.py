@@ -9,6 +9,7 @@ import stat
 import uuid
 
 import pytest
+from sqlalchemy import text
 
 from bot.log import ConversationLog, ExchangeIn, LogError, store
 from tests.log.conftest import OTHER, Backend, make_answer
@@ -222,8 +223,32 @@ def test_purge_deletes_what_is_older_than_asked(backend: Backend) -> None:
     assert backend.count("exchange") == 2
     # The old exchange's feedback went with it, though the feedback itself was recent
     assert backend.count("feedback") == 1
-    assert backend.count("checklist_item") == 1
+    assert backend.count("checklist_item") == 2  # checklist progress is kept (see below)
     assert backend.count("processed_event") == 1
+
+
+def test_purge_keeps_checklist_progress_until_forget(backend: Backend) -> None:
+    # Given a user's checklist ticked long ago, and an old log beside it
+    log = backend.started(retention_days=10_000)
+    log.set_checklist_item(scope="user:U1AAAAAAA", checklist_id="comm-faq", item=2, done=True)
+    long_ago = store.utcnow() - dt.timedelta(days=400)
+    with backend.engine.begin() as conn:
+        conn.execute(text("UPDATE checklist_item SET updated_at = :at"), {"at": long_ago})
+    _old_rows(backend, 400)
+    # When the retention purge runs, by hand and at start-up
+    assert log.purge(older_than_days=90) == 1
+    log.close()
+    _old_rows(backend, 400)
+    log = backend.started(retention_days=180)
+    assert eventually(lambda: backend.count("exchange") == 0)
+    # Then the log is gone but the checklists are still the users' working state
+    assert log.checklist_state(scope="user:U1AAAAAAA", checklist_id="comm-faq") == {2}
+    assert log.open_checklists(user_id="U1AAAAAAA") == [("comm-faq", 1)]
+    assert backend.count("checklist_item") == 2  # the user's, and the channel's from _old_rows
+    # And forgetting the user removes theirs
+    log.forget_user("U1AAAAAAA")
+    assert log.open_checklists(user_id="U1AAAAAAA") == []
+    assert {r.scope for r in backend.rows("SELECT scope FROM checklist_item")} == {"channel:C400"}
 
 
 def test_retention_purges_automatically_at_start(backend: Backend) -> None:
