@@ -62,7 +62,7 @@ def _curator(kb: Path | None, *, measure: bool = True) -> Iterator[Curator]:
         log = ConversationLog.from_settings(settings)
         log.prepare()
         log.replay()  # exchanges one-shot commands (`advisor ask`) handed to the spool
-        yield Curator(settings=settings, engine=log.engine, kb_path=kb, measure_quality=measure)
+        yield Curator(settings=settings, log=log, kb_path=kb, measure_quality=measure)
     except KnowledgeBaseError as exc:
         for p in exc.problems:
             err.print(f"{p.severity}: {p}", markup=False)
@@ -226,7 +226,7 @@ def lint(
     with _curator(kb, measure=False) as curator:
         base = load_knowledge_base(curator.kb_path)
         predicted = None if no_cv else curator.quality().cv_predicted
-        report = run_lint(base, engine=curator.engine, days=days, cv_predicted=predicted,
+        report = run_lint(base, queries=curator.queries, days=days, cv_predicted=predicted,
                           near_threshold=threshold)
     _print_lint(report)
 

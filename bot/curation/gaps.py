@@ -16,17 +16,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
-from sqlalchemy import Engine, delete, or_, select
+from sqlalchemy import Engine, delete, select
 from sqlmodel import Session
 
 from bot.answer import LOW_CONFIDENCE
 from bot.curation.models import GapResolution
-from bot.log.models import Exchange, Feedback
 from classifiers.clustering import cluster_texts
 from knowledge.errors import AdvisorError
 
 if TYPE_CHECKING:
     from bot.advisor import Advisor
+    from bot.log.queries import LogQueries
 
 DEFAULT_DAYS = 30
 MIN_SIMILARITY = 0.3  # in the topic model's feature space
@@ -106,7 +106,7 @@ def cluster_id(exchange_ids: Sequence[str]) -> str:
 
 
 def gap_questions(
-    engine: Engine,
+    queries: LogQueries,
     *,
     days: int = DEFAULT_DAYS,
     low_confidence: float = LOW_CONFIDENCE,
@@ -115,29 +115,11 @@ def gap_questions(
 ) -> list[GapQuestion]:
     """Open gap questions of the last `days` days, newest first (at most `limit`)."""
     since = (now or dt.datetime.now(dt.UTC)) - dt.timedelta(days=days)
-    ex, fb = Exchange, Feedback
-    flagged = select(fb.exchange_id).where(fb.kind.in_(("not_helpful", "chose_topic")))
-    resolved = select(GapResolution.exchange_id)
-    query = (
-        select(ex)
-        .where(ex.created_at >= since)
-        .where(or_(ex.abstained, ex.confidence < low_confidence, ex.id.in_(flagged)))
-        .where(ex.id.not_in(resolved))
-        .order_by(ex.created_at.desc(), ex.id)
-        .limit(limit)
-    )
-    with Session(engine) as session:
-        rows = session.execute(query).scalars().all()
-        ids = [r.id for r in rows]
-        feedback = session.execute(
-            select(fb.exchange_id, fb.kind, fb.value)
-            .where(fb.exchange_id.in_(ids), fb.kind.in_(("not_helpful", "chose_topic")))
-            .order_by(fb.created_at)
-        ).all() if ids else []
-    not_helpful = {e for e, kind, _ in feedback if kind == "not_helpful"}
-    chosen = {e: v for e, kind, v in feedback if kind == "chose_topic" and v}
+    flagged = queries.flagged_exchanges(since=since, low_confidence=low_confidence, limit=limit,
+                                        excluding=select(GapResolution.exchange_id))
     out = []
-    for r in rows:
+    for f in flagged:
+        r = f.exchange
         reasons = []
         if r.out_of_scope:
             reasons.append("out_of_scope")
@@ -145,19 +127,19 @@ def gap_questions(
             reasons.append("abstained")
         elif r.confidence < low_confidence:
             reasons.append("low_confidence")
-        if r.id in not_helpful:
+        if f.not_helpful:
             reasons.append("not_helpful")
-        if r.id in chosen and chosen[r.id] != r.topic:
+        if f.chosen_topic is not None and f.chosen_topic != r.topic:
             reasons.append("rerouted")
         if not reasons:
             continue  # chose the topic it already had: not a gap
         out.append(GapQuestion(r.id, r.question, _aware(r.created_at), r.topic, r.confidence,
-                               tuple(reasons), chosen.get(r.id)))
+                               tuple(reasons), f.chosen_topic))
     return out
 
 
 def find_gaps(
-    engine: Engine,
+    queries: LogQueries,
     advisor: Advisor,
     *,
     days: int = DEFAULT_DAYS,
@@ -167,7 +149,7 @@ def find_gaps(
     limit: int = MAX_QUESTIONS,
 ) -> list[GapCluster]:
     """The open gaps as clusters, largest first."""
-    questions = gap_questions(engine, days=days, low_confidence=low_confidence, now=now,
+    questions = gap_questions(queries, days=days, low_confidence=low_confidence, now=now,
                               limit=limit)
     questions.sort(key=lambda q: (q.created_at, q.exchange_id))
     clusters = cluster_texts([q.question for q in questions], min_similarity=min_similarity,

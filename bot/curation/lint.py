@@ -13,14 +13,15 @@ import statistics
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
-from sqlalchemy import Engine, select
-from sqlmodel import Session
 
-from bot.log.models import Exchange
 from classifiers.clustering import tfidf_vectors
 from knowledge.models import KnowledgeBase
+
+if TYPE_CHECKING:
+    from bot.log.queries import LogQueries
 
 NEAR_DUPLICATE = 0.85
 MIN_TOPIC_SITUATIONS = 40
@@ -110,17 +111,11 @@ def thin_topics(kb: KnowledgeBase, *, min_situations: int = MIN_TOPIC_SITUATIONS
     ]
 
 
-def never_recommended(kb: KnowledgeBase, engine: Engine, *, days: int,
+def never_recommended(kb: KnowledgeBase, queries: LogQueries, *, days: int,
                       now: dt.datetime | None = None) -> tuple[list[str], int]:
     """(entries recommended in no exchange of the last `days` days, exchanges looked at)."""
     since = (now or dt.datetime.now(dt.UTC)) - dt.timedelta(days=days)
-    seen: set[str] = set()
-    n = 0
-    with Session(engine) as session:
-        result = session.execute(select(Exchange.entry_ids).where(Exchange.created_at >= since))
-        for (entry_ids,) in result:
-            n += 1
-            seen.update(i for i in entry_ids.split(",") if i)
+    seen, n = queries.recommended_entries(since=since)
     return [e.id for e in kb.entries if e.id not in seen], n
 
 
@@ -145,7 +140,7 @@ def misclassified(kb: KnowledgeBase, predicted: Sequence[str | None]) -> list[Mi
 def lint(
     kb: KnowledgeBase,
     *,
-    engine: Engine | None = None,
+    queries: LogQueries | None = None,
     days: int = 30,
     cv_predicted: Sequence[str | None] | None = None,
     near_threshold: float = NEAR_DUPLICATE,
@@ -156,8 +151,8 @@ def lint(
     notes = []
     unused: tuple[str, ...] | None = None
     exchanges = 0
-    if engine is not None:
-        found, exchanges = never_recommended(kb, engine, days=days, now=now)
+    if queries is not None:
+        found, exchanges = never_recommended(kb, queries, days=days, now=now)
         if exchanges:
             unused = tuple(found)
         else:

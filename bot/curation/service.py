@@ -23,11 +23,10 @@ from knowledge.editor import Change
 from knowledge.errors import AdvisorError
 
 if TYPE_CHECKING:
-    from sqlalchemy import Engine
-
     from bot.advisor import Advisor
     from bot.curation.gaps import GapCluster
     from bot.live import LiveAdvisor
+    from bot.log import ConversationLog
     from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -114,23 +113,28 @@ def _checked(situations: Sequence[str]) -> tuple[list[str], tuple[Refused, ...]]
 
 
 class Curator:
-    """One per process (or per CLI command); every method is safe from listener threads."""
+    """One per process (or per CLI command); every method is safe from listener threads.
+
+    Reads exchanges through `log.queries`; its own tables (audit, gap resolutions) live in the
+    log's database, so it writes them through `log.database`'s engine.
+    """
 
     def __init__(
         self,
         *,
         settings: Settings,
-        engine: Engine,
+        log: ConversationLog,
         kb_path: Path | None = None,
         live: LiveAdvisor | None = None,
         dev_set: Path | None = None,
         measure_quality: bool = True,
     ):
         self.settings = settings
-        self.engine = engine
+        self.queries = log.queries
+        self.engine = log.database.engine
         self.kb_path = Path(kb_path or settings.advisor_kb_path or DEFAULT_KB_PATH)
         self.live = live
-        self.audit = AuditLog(engine)
+        self.audit = AuditLog(self.engine)
         self.dev_set = dev_set if dev_set is not None else default_dev_set(settings)
         self.measure_quality = measure_quality
         self.data_dir = settings.advisor_data_dir
@@ -140,7 +144,7 @@ class Curator:
     def gaps(self, advisor: Advisor, *, days: int = gap_inbox.DEFAULT_DAYS,
              **options: Any) -> list[GapCluster]:
         """The open gap clusters of the last `days` days, largest first."""
-        return gap_inbox.find_gaps(self.engine, advisor, days=days, **options)
+        return gap_inbox.find_gaps(self.queries, advisor, days=days, **options)
 
     def cluster(self, advisor: Advisor, cluster_id: str, *,
                 days: int = gap_inbox.DEFAULT_DAYS, **options: Any) -> GapCluster:

@@ -52,7 +52,7 @@ def by_slack_owner(stale: Sequence[StaleEntry]) -> dict[str, list[StaleEntry]]:
 
 
 def reminder_key(owner: str, today: dt.date | None = None) -> str:
-    """One key per owner and ISO week: claim it (`ConversationLog.claim_event`) before a DM,
+    """One key per owner and ISO week: claim it (`EventClaims.claim`) before a DM,
     so several workers or restarts send the weekly reminder once."""
     year, week, _ = (today or dt.date.today()).isocalendar()
     return f"stale-dm:{owner}:{year}-W{week:02d}"

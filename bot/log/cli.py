@@ -93,7 +93,7 @@ def db_upgrade(
 def purge(
     older_than: Annotated[str, typer.Option("--older-than", help="Age such as 90d or 12w.")],
 ) -> None:
-    """Delete exchanges, feedback and checklist progress older than the given age."""
+    """Delete exchanges and feedback older than the given age (checklist progress is kept)."""
     days = parse_age(older_than)
     log = _open_log()
     try:
@@ -129,18 +129,13 @@ def export(
     ] = None,
 ) -> None:
     """Export exchanges (redacted, pseudonymous) with their feedback."""
-    from bot.log import export as exporter
-
     log = _open_log()
     try:
-        with log.engine.connect() as conn:
-            if output is None:
-                n = exporter.write(conn, sys.stdout, fmt=fmt.value, since=_utc(since))
-            else:
-                with output.open("w", encoding="utf-8", newline="") as f:
-                    n = exporter.write(conn, f, fmt=fmt.value, since=_utc(since))
-    except Exception as error:
-        _reraise_outage(log, error)
+        if output is None:
+            n = _run(lambda: log.queries.export(sys.stdout, fmt=fmt.value, since=_utc(since)))
+        else:
+            with output.open("w", encoding="utf-8", newline="") as f:
+                n = _run(lambda: log.queries.export(f, fmt=fmt.value, since=_utc(since)))
     finally:
         log.close()
     err.print(f"exported {n} exchanges")
@@ -170,17 +165,13 @@ def report(
     Exchanges per week, topic mix, abstention, ambiguous and not-helpful rates.
     """
     from bot.log.console import render_report
-    from bot.log.reports import build_report
     from bot.log.store import utcnow
 
     until = utcnow()
     since = until - dt.timedelta(weeks=weeks)
     log = _open_log()
     try:
-        with log.engine.connect() as conn:
-            data = build_report(conn, since=since, until=until)
-    except Exception as error:
-        _reraise_outage(log, error)
+        data = _run(lambda: log.queries.report(since=since, until=until))
     finally:
         log.close()
     out.print(render_report(data))
@@ -198,11 +189,3 @@ def _run(fn):  # type: ignore[no-untyped-def]
         return fn()
     except LogError as error:
         raise _fail(str(error)) from None
-
-
-def _reraise_outage(log: ConversationLog, error: Exception) -> None:
-    from bot.log.db import is_outage, safe_url
-
-    if is_outage(error):
-        raise _fail(f"the conversation log database at {safe_url(log.engine)} is unreachable") from None
-    raise error

@@ -1,13 +1,11 @@
-"""Figures for admins: the period's counts and rates, and unanswered questions grouped."""
+"""What `advisor report` shows, and the pure arithmetic behind it (the SQL is in `queries`)."""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, case, func, select
-
-from bot.log.models import Exchange, Feedback
 from bot.log.records import Stats
 
 CONFIDENCE_BINS = 10
@@ -34,74 +32,26 @@ class Report:
     unanswered: list[QuestionGroup]
 
 
-def stats(conn: Connection, *, since: dt.datetime, until: dt.datetime | None = None) -> Stats:
-    ex, fb = Exchange.__table__, Feedback.__table__
-    window = [ex.c.created_at >= since] + ([ex.c.created_at < until] if until else [])
-    total, abstained, ambiguous = conn.execute(
-        select(
-            func.count(),
-            func.coalesce(func.sum(case((ex.c.abstained, 1), else_=0)), 0),
-            func.coalesce(func.sum(case((ex.c.ambiguous, 1), else_=0)), 0),
-        ).where(*window)
-    ).one()
-    topics = conn.execute(
-        select(ex.c.topic, func.count().label("n"))
-        .where(*window, ex.c.topic.is_not(None))
-        .group_by(ex.c.topic)
-        .order_by(func.count().desc(), ex.c.topic)
-    )
-    votes = dict(
-        conn.execute(
-            select(fb.c.kind, func.count())
-            .join(ex, ex.c.id == fb.c.exchange_id)
-            .where(*window, fb.c.kind.in_(["helpful", "not_helpful"]))
-            .group_by(fb.c.kind)
-        ).all()
-    )
-    return Stats(
-        since=since,
-        questions=int(total),
-        top_topics=[(t, int(n)) for t, n in topics],
-        abstention_rate=int(abstained) / total if total else 0.0,
-        ambiguous_rate=int(ambiguous) / total if total else 0.0,
-        helpful=int(votes.get("helpful", 0)),
-        not_helpful=int(votes.get("not_helpful", 0)),
-    )
-
-
-def build_report(conn: Connection, *, since: dt.datetime, until: dt.datetime, max_groups: int = 10) -> Report:
-    """The figures of one period, read in one connection."""
-    ex = Exchange.__table__
-    window = (ex.c.created_at >= since, ex.c.created_at < until)
-    rows = conn.execute(select(ex.c.created_at, ex.c.confidence).where(*window)).all()
+def per_week(times: Iterable[dt.datetime], *, since: dt.datetime,
+             until: dt.datetime) -> list[tuple[dt.date, int]]:
+    """(Monday, exchanges) for every week of the period, empty weeks included."""
     weeks: dict[dt.date, int] = {}
     monday = (since - dt.timedelta(days=since.weekday())).date()
     while monday < until.date() + dt.timedelta(days=1):
         weeks[monday] = 0
         monday += dt.timedelta(days=7)
-    histogram = [0] * CONFIDENCE_BINS
-    for created, confidence in rows:
+    for created in times:
         week = (created - dt.timedelta(days=created.weekday())).date()
         weeks[week] = weeks.get(week, 0) + 1
+    return sorted(weeks.items())
+
+
+def confidence_histogram(confidences: Iterable[float]) -> list[int]:
+    """Counts in CONFIDENCE_BINS equal bins over [0, 1] (1.0 goes in the last)."""
+    histogram = [0] * CONFIDENCE_BINS
+    for confidence in confidences:
         histogram[min(CONFIDENCE_BINS - 1, max(0, int(confidence * CONFIDENCE_BINS)))] += 1
-    surfaces = conn.execute(
-        select(ex.c.surface, func.count()).where(*window).group_by(ex.c.surface).order_by(func.count().desc())
-    )
-    unanswered = (
-        conn.execute(
-            select(ex.c.question).where(*window, ex.c.abstained).order_by(ex.c.created_at.desc()).limit(2000)
-        )
-        .scalars()
-        .all()
-    )
-    return Report(
-        stats=stats(conn, since=since, until=until),
-        until=until,
-        per_week=sorted(weeks.items()),
-        per_surface=[(s, int(n)) for s, n in surfaces],
-        confidence_histogram=histogram,
-        unanswered=group_questions(list(unanswered))[:max_groups],
-    )
+    return histogram
 
 
 def group_questions(questions: list[str], *, threshold: float = 0.35) -> list[QuestionGroup]:

@@ -1,7 +1,8 @@
-"""SQL for the conversation log: idempotent inserts, checklist upserts, purge and erasure.
+"""The write side's SQL: idempotent inserts of every record kind, purge and erasure.
 
 Every insert ignores conflicts on its unique keys, so writing a record twice (a replayed
-spool, a doubled Slack event) stores it once.
+spool, a doubled Slack event) stores it once; checklist ticks upsert, the newest winning.
+Each function runs inside the caller's session; the caller commits.
 """
 
 from __future__ import annotations
@@ -9,13 +10,16 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, delete, func, select
+from sqlalchemy import delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from bot.log.models import TABLES, ChecklistItem, Erasure, Exchange, Feedback, ProcessedEvent
 from bot.log.spool import Record
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
 
 
 def utcnow() -> dt.datetime:
@@ -23,24 +27,27 @@ def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-def _insert(conn: Connection, table: Any) -> Any:
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+def insert(session: Session, table: Any) -> Any:
+    """An INSERT in the session's dialect, so it can ignore or resolve conflicts."""
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     return dialect.insert(table)
 
 
-def write(conn: Connection, records: Iterable[Record], *, retention_days: int) -> int:
+def write(session: Session, records: Iterable[Record], *, retention_days: int) -> int:
     """Insert records (ignoring ones already there, erased, or past retention); returns rows."""
     by_kind: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for kind, row in records:
         by_kind[kind].append(row)
+    # Even a checklist tick (kept by purge) is dropped here when it waited in a spool past
+    # retention: erasure markers are purged at that age, so only the cutoff keeps it forgotten.
     cutoff = utcnow() - dt.timedelta(days=retention_days)
-    erased = _erasures(conn, by_kind)
+    erased = _erasures(session, by_kind)
     written = 0
     for kind in ("exchange", "feedback", "event", "checklist"):
         rows = [r for r in by_kind.get(kind, ()) if _keep(r, cutoff, erased)]
         if not rows:
             continue
-        stmt = _insert(conn, TABLES[kind])
+        stmt = insert(session, TABLES[kind])
         if kind == "checklist":
             stmt = stmt.on_conflict_do_update(
                 index_elements=["scope", "checklist_id", "item"],
@@ -49,7 +56,7 @@ def write(conn: Connection, records: Iterable[Record], *, retention_days: int) -
             )
         else:
             stmt = stmt.on_conflict_do_nothing()
-        conn.execute(stmt, rows)
+        session.execute(stmt, rows)
         written += len(rows)
     return written
 
@@ -73,72 +80,41 @@ def _keep(row: dict[str, Any], cutoff: dt.datetime, erased: dict[str, dt.datetim
     return key is None or key not in erased or when > erased[key]
 
 
-def _erasures(conn: Connection, by_kind: dict[str, list[dict[str, Any]]]) -> dict[str, dt.datetime]:
+def _erasures(session: Session, by_kind: dict[str, list[dict[str, Any]]]) -> dict[str, dt.datetime]:
     keys = {k for rows in by_kind.values() for r in rows if (k := _user_key(r))}
     if not keys:
         return {}
     table = Erasure.__table__
-    found = conn.execute(select(table.c.user_key, table.c.erased_at).where(table.c.user_key.in_(keys)))
+    found = session.execute(select(table.c.user_key, table.c.erased_at).where(table.c.user_key.in_(keys)))
     return dict(found.all())
 
 
-def claim(conn: Connection, key: str) -> bool:
-    """Insert the key; True when this call inserted it (RETURNING: rowcount is unreliable)."""
-    table = ProcessedEvent.__table__
-    stmt = _insert(conn, table).on_conflict_do_nothing().returning(table.c.key)
-    return conn.execute(stmt, {"key": key, "seen_at": utcnow()}).first() is not None
+def purge(session: Session, cutoff: dt.datetime) -> int:
+    """Delete the log older than `cutoff`; returns the number of exchanges deleted.
 
-
-def checklist_done(conn: Connection, scope: str, checklist_id: str) -> frozenset[int]:
-    t = ChecklistItem.__table__
-    rows = conn.execute(
-        select(t.c.item).where(t.c.scope == scope, t.c.checklist_id == checklist_id, t.c.done)
-    )
-    return frozenset(rows.scalars())
-
-
-def open_checklists(conn: Connection, scope: str) -> list[tuple[str, int]]:
-    t = ChecklistItem.__table__
-    rows = conn.execute(
-        select(t.c.checklist_id, func.count())
-        .where(t.c.scope == scope, t.c.done)
-        .group_by(t.c.checklist_id)
-        .order_by(func.max(t.c.updated_at).desc())
-    )
-    return [(cid, int(n)) for cid, n in rows]
-
-
-def recent_questions(conn: Connection, user_key: str, limit: int) -> list[str]:
-    t = Exchange.__table__
-    rows = conn.execute(
-        select(t.c.question).where(t.c.user_key == user_key).order_by(t.c.created_at.desc()).limit(limit)
-    )
-    return list(rows.scalars())
-
-
-def purge(conn: Connection, cutoff: dt.datetime) -> int:
-    """Delete everything older than `cutoff`; returns the number of exchanges deleted."""
+    Checklist progress is not a log but the users' working state: it stays until the user
+    unticks it or `forget` removes it.
+    """
     ex, fb = Exchange.__table__, Feedback.__table__
     old = select(ex.c.id).where(ex.c.created_at < cutoff)
-    conn.execute(delete(fb).where((fb.c.created_at < cutoff) | fb.c.exchange_id.in_(old)))
-    n = conn.execute(delete(ex).where(ex.c.created_at < cutoff)).rowcount
-    ci, pe, er = ChecklistItem.__table__, ProcessedEvent.__table__, Erasure.__table__
-    conn.execute(delete(ci).where(ci.c.updated_at < cutoff))
-    conn.execute(delete(pe).where(pe.c.seen_at < cutoff))
-    conn.execute(delete(er).where(er.c.erased_at < cutoff))
+    session.execute(delete(fb).where((fb.c.created_at < cutoff) | fb.c.exchange_id.in_(old)))
+    n = session.execute(delete(ex).where(ex.c.created_at < cutoff)).rowcount
+    pe, er = ProcessedEvent.__table__, Erasure.__table__
+    session.execute(delete(pe).where(pe.c.seen_at < cutoff))
+    session.execute(delete(er).where(er.c.erased_at < cutoff))
     return n
 
 
-def forget(conn: Connection, user_key: str) -> int:
+def forget(session: Session, user_key: str) -> int:
     """Delete every record of one user; returns the number of rows deleted."""
     ex, fb, ci = Exchange.__table__, Feedback.__table__, ChecklistItem.__table__
     theirs = select(ex.c.id).where(ex.c.user_key == user_key)
-    n = conn.execute(delete(fb).where((fb.c.user_key == user_key) | fb.c.exchange_id.in_(theirs))).rowcount
-    n += conn.execute(delete(ex).where(ex.c.user_key == user_key)).rowcount
-    n += conn.execute(delete(ci).where(ci.c.scope == f"user:{user_key}")).rowcount
-    stmt = _insert(conn, Erasure.__table__)
+    n = session.execute(delete(fb).where((fb.c.user_key == user_key) | fb.c.exchange_id.in_(theirs))).rowcount
+    n += session.execute(delete(ex).where(ex.c.user_key == user_key)).rowcount
+    n += session.execute(delete(ci).where(ci.c.scope == f"user:{user_key}")).rowcount
+    stmt = insert(session, Erasure.__table__)
     stmt = stmt.on_conflict_do_update(
         index_elements=["user_key"], set_={"erased_at": stmt.excluded.erased_at}
     )
-    conn.execute(stmt, {"user_key": user_key, "erased_at": utcnow()})
+    session.execute(stmt, {"user_key": user_key, "erased_at": utcnow()})
     return n

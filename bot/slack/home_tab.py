@@ -27,9 +27,9 @@ def publish_home(client: WebClient, user: str, services: Services,
 def build_home(user: str, services: Services, logger: logging.Logger) -> dict[str, Any]:
     """The user's Home view; this week's figures only for ADVISOR_ADMINS."""
     kb, log = services.advisor.kb, services.log
-    recent = log.recent_questions(user_id=user, limit=RECENT)
+    recent = log.queries.recent_questions(user_id=user, limit=RECENT)
     open_lists = []
-    for checklist_id, done in log.open_checklists(user_id=user):
+    for checklist_id, done in log.checklists.in_progress(user_id=user):
         checklist = build_checklist(kb, checklist_id)
         if checklist is not None and done < len(checklist.items):
             open_lists.append(OpenChecklist(checklist.id, checklist.title, done,
@@ -60,7 +60,7 @@ def week_figures(services: Services, logger: logging.Logger) -> WeekFigures | No
     from bot.log import LogError
 
     try:
-        stats = services.log.weekly_stats(days=7)
+        stats = services.log.queries.weekly_stats(days=7)
     except LogError as exc:
         logger.warning("no weekly figures for the App Home: %s", exc)
         return None

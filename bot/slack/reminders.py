@@ -35,7 +35,7 @@ def send_stale_reminders(client: WebClient, log: ConversationLog, kb: KnowledgeB
     """
     sent = 0
     for owner, entries in by_slack_owner(stale_entries(kb, today=today)).items():
-        if not log.claim_event(reminder_key(owner, today)):
+        if not log.claims.claim(reminder_key(owner, today)):
             continue
         posted = slack_call(logger, "chat.postMessage", client.chat_postMessage, channel=owner,
                             text=stale_text(entries), blocks=stale_blocks(entries, owner_view=True))

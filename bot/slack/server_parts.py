@@ -59,7 +59,7 @@ def make_curator(settings: Settings, live: LiveAdvisor, log: ConversationLog) ->
     """The curator behind the admin surfaces, on the log's database and the live base."""
     from bot.curation.service import Curator
 
-    return Curator(settings=settings, engine=log.engine, kb_path=live.kb_path, live=live)
+    return Curator(settings=settings, log=log, kb_path=live.kb_path, live=live)
 
 
 def reminders(app: App, live: LiveAdvisor, log: ConversationLog) -> ReminderSchedule:

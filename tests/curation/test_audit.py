@@ -14,7 +14,7 @@ from tests.curation.conftest import ADMIN, SOMEONE
 
 @pytest.fixture
 def audit(conversation_log: ConversationLog) -> AuditLog:
-    return AuditLog(conversation_log.engine)
+    return AuditLog(conversation_log.database.engine)
 
 
 def test_an_event_keeps_who_what_and_the_values_before_and_after(audit: AuditLog) -> None:

@@ -103,7 +103,7 @@ def test_accept_writes_the_entry_and_audits_the_os_user(cluster_id: str, kb_copy
     assert "no advisor server is running" in result.output
     situations = load_knowledge_base(kb_copy).entries_by_id["measurement-entry-2"].situations
     assert set(QUESTIONS) <= set(situations)
-    [event] = AuditLog(conversation_log.engine).recent()
+    [event] = AuditLog(conversation_log.database.engine).recent()
     assert event.actor.startswith("cli:") and event.action == "add_situations"
     assert "zorbex" not in _invoke("kb", "gaps").output  # dealt with
 
@@ -182,7 +182,7 @@ def test_reviewed_marks_today_and_audits(kb_copy: Path, conversation_log: Conver
     result = _invoke("kb", "reviewed", "communication-entry-0")
     assert result.exit_code == 0, result.output
     assert "communication-entry-0: last reviewed 2026-11-01 → " in result.output
-    [event] = AuditLog(conversation_log.engine).recent()
+    [event] = AuditLog(conversation_log.database.engine).recent()
     assert event.action == "mark_reviewed" and event.actor.startswith("cli:")
 
 

@@ -34,7 +34,7 @@ def test_each_kind_of_gap_is_selected_with_its_reason(conversation_log: Conversa
     log.record_feedback(fine, user_id="U1", kind="helpful")
     log.flush()
 
-    found = {q.exchange_id: q for q in gap_questions(log.engine)}
+    found = {q.exchange_id: q for q in gap_questions(log.queries)}
 
     assert set(found) == {abstained, low, unhelpful, rerouted}
     assert found[abstained].reasons == ("out_of_scope",)
@@ -49,8 +49,8 @@ def test_only_the_window_counts(conversation_log: ConversationLog) -> None:
     record(conversation_log, "astrology for the board?", fake_answer("x", None, 0.1))
     conversation_log.flush()
     later = dt.datetime.now(dt.UTC) + dt.timedelta(days=31)
-    assert gap_questions(conversation_log.engine, days=30, now=later) == []
-    assert len(gap_questions(conversation_log.engine, days=32, now=later)) == 1
+    assert gap_questions(conversation_log.queries, days=30, now=later) == []
+    assert len(gap_questions(conversation_log.queries, days=32, now=later)) == 1
 
 
 def test_similar_abstentions_form_one_cluster_with_a_topic_and_an_entry(
@@ -60,7 +60,7 @@ def test_similar_abstentions_form_one_cluster_with_a_topic_and_an_entry(
     record(conversation_log, "where is the printer on floor 3", advisor.answer("where is the printer"))
     conversation_log.flush()
 
-    clusters = find_gaps(conversation_log.engine, advisor)
+    clusters = find_gaps(conversation_log.queries, advisor)
 
     big = clusters[0]
     assert sorted(big.exchange_ids) == sorted(ids)
@@ -84,7 +84,7 @@ def test_a_topic_users_rerouted_to_is_the_likely_topic(conversation_log: Convers
                                          value="training-skills")
     conversation_log.flush()
 
-    [cluster] = find_gaps(conversation_log.engine, advisor)
+    [cluster] = find_gaps(conversation_log.queries, advisor)
 
     assert (cluster.likely_topic, cluster.topic_from) == ("training-skills", "rerouted")
     assert advisor.kb.entries_by_id[cluster.suggested_entry].topic == "training-skills"
@@ -96,15 +96,15 @@ def test_a_dismissed_cluster_stays_dismissed(conversation_log: ConversationLog,
     for q in ZEPHYRIX[:3]:
         record(conversation_log, q, advisor.answer(q))
     conversation_log.flush()
-    [cluster] = find_gaps(conversation_log.engine, advisor)
+    [cluster] = find_gaps(conversation_log.queries, advisor)
 
-    assert resolve(conversation_log.engine, cluster, action="dismissed", actor=ADMIN) == 3
+    assert resolve(conversation_log.database.engine, cluster, action="dismissed", actor=ADMIN) == 3
 
-    assert find_gaps(conversation_log.engine, advisor) == []
-    assert dismissed_clusters(conversation_log.engine) == [cluster.id]
+    assert find_gaps(conversation_log.queries, advisor) == []
+    assert dismissed_clusters(conversation_log.database.engine) == [cluster.id]
     newcomer = record(conversation_log, ZEPHYRIX[3], advisor.answer(ZEPHYRIX[3]))
     conversation_log.flush()
-    [again] = find_gaps(conversation_log.engine, advisor)
+    [again] = find_gaps(conversation_log.queries, advisor)
     assert again.exchange_ids == (newcomer,) and again.id != cluster.id
 
 
@@ -114,7 +114,7 @@ def test_clusters_are_found_by_id_or_unique_prefix(conversation_log: Conversatio
     for q in (*ZEPHYRIX, "where is the printer"):
         record(conversation_log, q, advisor.answer(q))
     conversation_log.flush()
-    clusters = find_gaps(conversation_log.engine, advisor)
+    clusters = find_gaps(conversation_log.queries, advisor)
 
     assert find_cluster(clusters, clusters[0].id) is clusters[0]
     assert find_cluster(clusters, clusters[1].id[:6].upper()) is clusters[1]

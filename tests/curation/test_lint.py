@@ -68,17 +68,17 @@ def test_entries_never_recommended_come_from_the_log(conversation_log: Conversat
     record(conversation_log, "q2", fake_answer("q2", "b", 0.9, ("b-0",)))
     conversation_log.flush()
 
-    unused, seen = never_recommended(kb, conversation_log.engine, days=30)
+    unused, seen = never_recommended(kb, conversation_log.queries, days=30)
 
     assert (unused, seen) == (["a-2"], 2)
     later = dt.datetime.now(dt.UTC) + dt.timedelta(days=60)
-    assert never_recommended(kb, conversation_log.engine, days=30, now=later) == (
+    assert never_recommended(kb, conversation_log.queries, days=30, now=later) == (
         ["a-0", "a-1", "a-2", "b-0"], 0)
 
 
 def test_lint_says_which_checks_it_could_not_run(conversation_log: ConversationLog) -> None:
     kb = _kb({"a": [8, 8], "b": [8, 8]})
-    report = lint(kb, engine=conversation_log.engine, days=7)
+    report = lint(kb, queries=conversation_log.queries, days=7)
     assert report.never_recommended is None and report.misclassified is None
     assert any("no exchanges in the last 7 days" in n for n in report.notes)
     assert any("cross-validation skipped" in n for n in report.notes)

@@ -26,7 +26,7 @@ ENTRY = "phased-rollout-and-parallel-running"
 @pytest.fixture
 def curator(settings: Settings, conversation_log: ConversationLog, shipped_kb_copy: Path,
             shipped_live: LiveAdvisor) -> Curator:
-    return Curator(settings=settings, engine=conversation_log.engine, kb_path=shipped_kb_copy,
+    return Curator(settings=settings, log=conversation_log, kb_path=shipped_kb_copy,
                    live=shipped_live, measure_quality=False)
 
 

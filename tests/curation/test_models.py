@@ -17,7 +17,7 @@ CURATION_TABLES = ("audit_event", "gap_resolution")
 
 
 def test_the_migration_builds_exactly_the_curation_models(conversation_log: ConversationLog) -> None:
-    engine = conversation_log.engine
+    engine = conversation_log.database.engine
     ours = MetaData()
     for table in CURATION_TABLES:
         SQLModel.metadata.tables[table].to_metadata(ours)

@@ -26,7 +26,7 @@ QUESTIONS = ("the zorbex rota double books our night crews",
 @pytest.fixture
 def curator(settings: Settings, conversation_log: ConversationLog, kb_copy: Path,
             synthetic_live: LiveAdvisor) -> Curator:
-    return Curator(settings=settings, engine=conversation_log.engine, kb_path=kb_copy,
+    return Curator(settings=settings, log=conversation_log, kb_path=kb_copy,
                    live=synthetic_live, measure_quality=False)
 
 
@@ -105,7 +105,7 @@ def test_proposals_carry_before_and_after_figures(
     kb = load_knowledge_base(kb_copy)
     dev.write_text(yaml.safe_dump([{"text": e.situations[1], "topic": e.topic}
                                    for e in kb.entries[::3]]))
-    measuring = Curator(settings=settings, engine=conversation_log.engine, kb_path=kb_copy,
+    measuring = Curator(settings=settings, log=conversation_log, kb_path=kb_copy,
                         dev_set=dev)
     before = (kb_copy / "measurement.yaml").read_text()
 
@@ -189,7 +189,7 @@ def test_the_owner_or_an_admin_may_mark_an_entry_reviewed(curator: Curator, kb_c
 def test_without_a_live_advisor_the_server_is_asked_to_reload(
         settings: Settings, conversation_log: ConversationLog, kb_copy: Path,
         cluster: GapCluster) -> None:
-    cli_curator = Curator(settings=settings, engine=conversation_log.engine, kb_path=kb_copy,
+    cli_curator = Curator(settings=settings, log=conversation_log, kb_path=kb_copy,
                           measure_quality=False)
     proposal = cli_curator.propose_accept(cluster, "measurement-entry-2")
     outcome = cli_curator.commit(CliActor("cli:ops"), proposal)

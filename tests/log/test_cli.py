@@ -188,7 +188,7 @@ def _exchanges(env: dict[str, str]) -> list[tuple[str, str]]:
 
     log = ConversationLog(database_url=None, data_dir=Path(env["ADVISOR_DATA_DIR"]), hmac_secret="s")
     log.prepare()
-    with log.engine.connect() as conn:
+    with log.database.engine.connect() as conn:
         rows = conn.exec_driver_sql("SELECT surface, question FROM exchange").all()
     log.close()
     return [tuple(r) for r in rows]

@@ -9,6 +9,8 @@ import stat
 import uuid
 
 import pytest
+from sqlalchemy import text
+from sqlmodel import Session
 
 from bot.log import ConversationLog, ExchangeIn, LogError, store
 from tests.log.conftest import OTHER, Backend, make_answer
@@ -71,9 +73,9 @@ def test_a_doubled_event_is_stored_once(backend: Backend) -> None:
 
 def test_claim_event_is_true_once_across_workers(backend: Backend) -> None:
     first, second = backend.started(), backend.started()
-    assert first.claim_event("C1:1700000000.000100") is True
-    assert second.claim_event("C1:1700000000.000100") is False
-    assert first.claim_event("C1:1700000000.000100") is False
+    assert first.claims.claim("C1:1700000000.000100") is True
+    assert second.claims.claim("C1:1700000000.000100") is False
+    assert first.claims.claim("C1:1700000000.000100") is False
     assert backend.count("processed_event") == 1
 
 
@@ -105,15 +107,15 @@ def test_unknown_surface_is_refused() -> None:
 def test_checklist_progress_reads_back_at_once(backend: Backend) -> None:
     log = backend.started()
     user = "user:U012AB3CD"
-    assert log.checklist_state(scope=user, checklist_id="comm-faq") == frozenset()
-    assert log.set_checklist_item(scope=user, checklist_id="comm-faq", item=0, done=True) == {0}
-    assert log.set_checklist_item(scope=user, checklist_id="comm-faq", item=3, done=True) == {0, 3}
-    assert log.set_checklist_item(scope=user, checklist_id="comm-faq", item=0, done=False) == {3}
-    assert log.checklist_state(scope=user, checklist_id="comm-faq") == {3}
+    assert log.checklists.done(scope=user, checklist_id="comm-faq") == frozenset()
+    assert log.checklists.set_item(scope=user, checklist_id="comm-faq", item=0, done=True) == {0}
+    assert log.checklists.set_item(scope=user, checklist_id="comm-faq", item=3, done=True) == {0, 3}
+    assert log.checklists.set_item(scope=user, checklist_id="comm-faq", item=0, done=False) == {3}
+    assert log.checklists.done(scope=user, checklist_id="comm-faq") == {3}
     # A channel's checklist is separate from the user's
-    assert log.set_checklist_item(scope="channel:C42", checklist_id="comm-faq", item=1, done=True) == {1}
+    assert log.checklists.set_item(scope="channel:C42", checklist_id="comm-faq", item=1, done=True) == {1}
     # Another worker sees the same state
-    assert backend.started().checklist_state(scope=user, checklist_id="comm-faq") == {3}
+    assert backend.started().checklists.done(scope=user, checklist_id="comm-faq") == {3}
     # The user's scope is stored as a key, never the raw id
     scopes = {r.scope for r in backend.rows("SELECT scope FROM checklist_item")}
     assert scopes == {f"user:{log.user_key('U012AB3CD')}", "channel:C42"}
@@ -122,19 +124,19 @@ def test_checklist_progress_reads_back_at_once(backend: Backend) -> None:
 def test_checklist_scope_must_name_user_or_channel(backend: Backend) -> None:
     log = backend.started()
     with pytest.raises(ValueError, match="user:<id>"):
-        log.checklist_state(scope="U012AB3CD", checklist_id="x")
+        log.checklists.done(scope="U012AB3CD", checklist_id="x")
 
 
 def test_open_checklists_lists_the_users_own_progress(backend: Backend) -> None:
     log = backend.started()
-    log.set_checklist_item(scope="user:U1AAAAAAA", checklist_id="comm-faq", item=0, done=True)
-    log.set_checklist_item(scope="user:U1AAAAAAA", checklist_id="comm-faq", item=1, done=True)
-    log.set_checklist_item(scope="user:U1AAAAAAA", checklist_id="pilots", item=2, done=True)
-    log.set_checklist_item(scope="user:U1AAAAAAA", checklist_id="undone", item=0, done=True)
-    log.set_checklist_item(scope="user:U1AAAAAAA", checklist_id="undone", item=0, done=False)
-    log.set_checklist_item(scope="user:U2BBBBBBB", checklist_id="other", item=0, done=True)
-    log.set_checklist_item(scope="channel:C1", checklist_id="chan", item=0, done=True)
-    assert sorted(log.open_checklists(user_id="U1AAAAAAA")) == [("comm-faq", 2), ("pilots", 1)]
+    log.checklists.set_item(scope="user:U1AAAAAAA", checklist_id="comm-faq", item=0, done=True)
+    log.checklists.set_item(scope="user:U1AAAAAAA", checklist_id="comm-faq", item=1, done=True)
+    log.checklists.set_item(scope="user:U1AAAAAAA", checklist_id="pilots", item=2, done=True)
+    log.checklists.set_item(scope="user:U1AAAAAAA", checklist_id="undone", item=0, done=True)
+    log.checklists.set_item(scope="user:U1AAAAAAA", checklist_id="undone", item=0, done=False)
+    log.checklists.set_item(scope="user:U2BBBBBBB", checklist_id="other", item=0, done=True)
+    log.checklists.set_item(scope="channel:C1", checklist_id="chan", item=0, done=True)
+    assert sorted(log.checklists.in_progress(user_id="U1AAAAAAA")) == [("comm-faq", 2), ("pilots", 1)]
 
 
 def test_recent_questions_are_the_users_own_redacted_newest_first(backend: Backend) -> None:
@@ -142,7 +144,7 @@ def test_recent_questions_are_the_users_own_redacted_newest_first(backend: Backe
     for i in range(7):
         ask(log, f"question {i} from +44 20 7946 0958", user_id="U1AAAAAAA")
     ask(log, "someone else's", user_id="U2BBBBBBB")
-    recent = log.recent_questions(user_id="U1AAAAAAA", limit=3)
+    recent = log.queries.recent_questions(user_id="U1AAAAAAA", limit=3)
     assert recent == [f"question {i} from [phone]" for i in (6, 5, 4)]
 
 
@@ -154,7 +156,7 @@ def test_weekly_stats_counts_topics_abstentions_and_not_helpful(backend: Backend
     ask(log, answer=make_answer(ambiguous=True))
     log.record_feedback(ids[0], user_id=None, kind="not_helpful")
     log.record_feedback(ids[1], user_id=None, kind="helpful")
-    stats = log.weekly_stats()
+    stats = log.queries.weekly_stats()
     assert stats.questions == 6
     assert stats.top_topics == [("communication", 4), ("training-skills", 1)]
     assert stats.abstention_rate == pytest.approx(1 / 6)
@@ -185,8 +187,9 @@ def _old_rows(backend: Backend, days: int, user_key: str | None = None) -> None:
         ),
         ("event", {"key": f"old-{days}-{eid}", "seen_at": at}),
     ]
-    with backend.engine.begin() as conn:
-        store.write(conn, records, retention_days=10_000)
+    with Session(backend.engine) as session:
+        store.write(session, records, retention_days=10_000)
+        session.commit()
 
 
 def _row(eid: str, at: dt.datetime) -> dict:
@@ -222,8 +225,32 @@ def test_purge_deletes_what_is_older_than_asked(backend: Backend) -> None:
     assert backend.count("exchange") == 2
     # The old exchange's feedback went with it, though the feedback itself was recent
     assert backend.count("feedback") == 1
-    assert backend.count("checklist_item") == 1
+    assert backend.count("checklist_item") == 2  # checklist progress is kept (see below)
     assert backend.count("processed_event") == 1
+
+
+def test_purge_keeps_checklist_progress_until_forget(backend: Backend) -> None:
+    # Given a user's checklist ticked long ago, and an old log beside it
+    log = backend.started(retention_days=10_000)
+    log.checklists.set_item(scope="user:U1AAAAAAA", checklist_id="comm-faq", item=2, done=True)
+    long_ago = store.utcnow() - dt.timedelta(days=400)
+    with backend.engine.begin() as conn:
+        conn.execute(text("UPDATE checklist_item SET updated_at = :at"), {"at": long_ago})
+    _old_rows(backend, 400)
+    # When the retention purge runs, by hand and at start-up
+    assert log.purge(older_than_days=90) == 1
+    log.close()
+    _old_rows(backend, 400)
+    log = backend.started(retention_days=180)
+    assert eventually(lambda: backend.count("exchange") == 0)
+    # Then the log is gone but the checklists are still the users' working state
+    assert log.checklists.done(scope="user:U1AAAAAAA", checklist_id="comm-faq") == {2}
+    assert log.checklists.in_progress(user_id="U1AAAAAAA") == [("comm-faq", 1)]
+    assert backend.count("checklist_item") == 2  # the user's, and the channel's from _old_rows
+    # And forgetting the user removes theirs
+    log.forget_user("U1AAAAAAA")
+    assert log.checklists.in_progress(user_id="U1AAAAAAA") == []
+    assert {r.scope for r in backend.rows("SELECT scope FROM checklist_item")} == {"channel:C400"}
 
 
 def test_retention_purges_automatically_at_start(backend: Backend) -> None:
@@ -243,14 +270,14 @@ def test_forget_user_removes_everything_of_that_user(backend: Backend) -> None:
     log.record_feedback(theirs, user_id="U1AAAAAAA", kind="not_helpful")  # their feedback on another's
     log.record_feedback(mine, user_id="U2BBBBBBB", kind="helpful")  # another's on theirs
     log.record_feedback(theirs, user_id="U2BBBBBBB", kind="helpful")
-    log.set_checklist_item(scope="user:U1AAAAAAA", checklist_id="c", item=0, done=True)
-    log.set_checklist_item(scope="user:U2BBBBBBB", checklist_id="c", item=0, done=True)
+    log.checklists.set_item(scope="user:U1AAAAAAA", checklist_id="c", item=0, done=True)
+    log.checklists.set_item(scope="user:U2BBBBBBB", checklist_id="c", item=0, done=True)
     assert log.forget_user("U1AAAAAAA") == 5
     key = log.user_key("U1AAAAAAA")
     assert key not in backend.dump().replace(f"{key}\n", "", 1)  # only the erasure marker remains
     assert [r.id for r in backend.rows("SELECT id FROM exchange")] == [theirs]
     assert backend.count("feedback") == 1
-    assert log.open_checklists(user_id="U2BBBBBBB") == [("c", 1)]
+    assert log.checklists.in_progress(user_id="U2BBBBBBB") == [("c", 1)]
 
 
 def test_records_of_a_forgotten_user_made_before_erasure_are_not_replayed(backend: Backend) -> None:

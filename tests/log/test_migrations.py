@@ -58,7 +58,7 @@ def _start(data_dir: str) -> str | None:
     log = ConversationLog(database_url=None, data_dir=Path(data_dir), hmac_secret="s")
     log.start()
     log.close()
-    return current_revision(log.engine)
+    return current_revision(log.database.engine)
 
 
 def test_many_processes_starting_at_once_upgrade_sqlite_once(tmp_path: Path) -> None:

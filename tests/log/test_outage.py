@@ -67,9 +67,9 @@ def test_outage_keeps_answering_and_replays_exactly_once(flaky: Flaky) -> None:
     # When the database goes away mid-run, the log keeps taking exchanges, claims and ticks
     flaky.switch.stop()
     ids += [ask(log) for _ in range(300)]
-    assert log.claim_event("Ev-during-outage") is True
-    assert log.claim_event("Ev-during-outage") is False
-    assert log.set_checklist_item(scope="user:U1AAAAAAA", checklist_id="c", item=4, done=True) == {4}
+    assert log.claims.claim("Ev-during-outage") is True
+    assert log.claims.claim("Ev-during-outage") is False
+    assert log.checklists.set_item(scope="user:U1AAAAAAA", checklist_id="c", item=4, done=True) == {4}
     assert log.flush()
     assert log.spool.pending()
     # And when it is back
@@ -80,8 +80,8 @@ def test_outage_keeps_answering_and_replays_exactly_once(flaky: Flaky) -> None:
     log.flush()
     assert sorted(stored_ids(backend)) == sorted(ids)
     assert not log.spool.pending()
-    assert backend.started().claim_event("Ev-during-outage") is False
-    assert log.checklist_state(scope="user:U1AAAAAAA", checklist_id="c") == {4}
+    assert backend.started().claims.claim("Ev-during-outage") is False
+    assert log.checklists.done(scope="user:U1AAAAAAA", checklist_id="c") == {4}
 
 
 def test_concurrent_writers_through_an_outage_lose_nothing(flaky: Flaky, caplog) -> None:
@@ -150,10 +150,13 @@ def test_replay_left_half_done_by_a_crash_does_not_duplicate(backend: Backend) -
     crashed = path.with_name(path.stem + ".dead.replaying")
     path.rename(crashed)
     log.spool.append([("exchange", row), ("exchange", _exchange_row(uuid.uuid4().hex))])
-    with backend.engine.begin() as conn:
-        from bot.log import store
+    from sqlmodel import Session
 
-        store.write(conn, [("exchange", row)], retention_days=180)
+    from bot.log import store
+
+    with Session(backend.engine) as session:
+        store.write(session, [("exchange", row)], retention_days=180)
+        session.commit()
     # When the spool is replayed
     assert log.replay() == 3
     # Then each exchange is stored once
@@ -169,14 +172,14 @@ def test_reads_degrade_gracefully_while_down(tmp_path) -> None:
         db_timeout=0.5,
     )
     log.start()
-    assert log.recent_questions(user_id="U1AAAAAAA") == []
-    assert log.checklist_state(scope="channel:C1", checklist_id="c") == frozenset()
-    assert log.set_checklist_item(scope="channel:C1", checklist_id="c", item=1, done=True) == {1}
-    assert log.open_checklists(user_id="U1AAAAAAA") == []
+    assert log.queries.recent_questions(user_id="U1AAAAAAA") == []
+    assert log.checklists.done(scope="channel:C1", checklist_id="c") == frozenset()
+    assert log.checklists.set_item(scope="channel:C1", checklist_id="c", item=1, done=True) == {1}
+    assert log.checklists.in_progress(user_id="U1AAAAAAA") == []
     from bot.log import LogError
 
     with pytest.raises(LogError, match="unreachable"):
-        log.weekly_stats()
+        log.queries.weekly_stats()
     log.close()
 
 

@@ -6,7 +6,7 @@ import datetime as dt
 
 from bot.log import ExchangeIn
 from bot.log.html import render_html
-from bot.log.reports import build_report, group_questions
+from bot.log.reports import group_questions
 from bot.log.store import utcnow
 from tests.log.conftest import Backend, make_answer
 
@@ -40,8 +40,7 @@ def test_report_counts_weeks_and_confidence(backend: Backend) -> None:
         log.record(ExchangeIn("cli", "q", make_answer(confidence=confidence), 1.0))
     log.close()
     until = utcnow() + dt.timedelta(seconds=1)
-    with backend.engine.connect() as conn:
-        report = build_report(conn, since=until - dt.timedelta(weeks=3), until=until)
+    report = backend.make_log().queries.report(since=until - dt.timedelta(weeks=3), until=until)
     assert sum(n for _, n in report.per_week) == 5
     assert 3 <= len(report.per_week) <= 5
     assert report.confidence_histogram == [1, 0, 0, 0, 0, 2, 0, 0, 0, 2]

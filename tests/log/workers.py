@@ -32,6 +32,6 @@ def claim_keys(database_url: str | None, data_dir: str, keys: list[str]) -> list
     """One worker process: claim every key; return the ones this worker won."""
     log = ConversationLog(database_url=database_url, data_dir=Path(data_dir), hmac_secret="test-secret")
     log.start()
-    won = [key for key in keys if log.claim_event(key)]
+    won = [key for key in keys if log.claims.claim(key)]
     log.close()
     return won

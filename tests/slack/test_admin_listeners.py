@@ -33,7 +33,7 @@ ADMIN = "UADMIN0001"
 def services(slack_advisor, slack_log, slack_kb_dir: Path) -> Services:
     settings = Settings(slack_bot_token="xoxb-1", slack_signing_secret="s", advisor_admins=ADMIN)
     live = LiveAdvisor(slack_advisor, kb_path=slack_kb_dir)
-    curator = Curator(settings=settings, engine=slack_log.engine, kb_path=slack_kb_dir, live=live,
+    curator = Curator(settings=settings, log=slack_log, kb_path=slack_kb_dir, live=live,
                       measure_quality=False)
     return Services(settings, slack_advisor, slack_log, live, curator)
 
@@ -44,7 +44,7 @@ def command(text: str, user: str) -> dict:
 
 
 def refused_targets(services: Services, user: str) -> list[str]:
-    return [e.target for e in AuditLog(services.log.engine).recent(action="refused")
+    return [e.target for e in AuditLog(services.log.database.engine).recent(action="refused")
             if e.actor == user]
 
 

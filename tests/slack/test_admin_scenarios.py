@@ -147,11 +147,14 @@ def ask(server: Server, fake: FakeSlack, questions: tuple[str, ...]) -> list[Cal
 
 def wait_for_gaps(server: Server, count: int) -> None:
     """Until the log's background writer has stored `count` gap questions."""
-    db = engine(server)
+    from bot.log import ConversationLog
+
+    reader = ConversationLog(database_url=f"sqlite:///{server.data}/log.db", data_dir=server.data,
+                             hmac_secret="only-reads")
     try:
-        wait_until(lambda: len(gap_questions(db)) >= count, f"{count} gap questions in the log")
+        wait_until(lambda: len(gap_questions(reader.queries)) >= count, f"{count} gap questions in the log")
     finally:
-        db.dispose()
+        reader.close()
 
 
 def slash(server: Server, fake: FakeSlack, text: str, *, user: str) -> tuple[bytes, Call]:

@@ -110,7 +110,7 @@ def test_forged_or_stale_requests_get_401_and_nothing_is_processed(server, fake,
     log = ConversationLog(database_url=f"sqlite:///{server.data}/log.db", data_dir=server.data,
                           hmac_secret="scenario-secret")
     try:  # nobody claimed the forged message: the first claim is ours
-        assert log.claim_event(f"msg:{channel}:{event['ts']}") is True
+        assert log.claims.claim(f"msg:{channel}:{event['ts']}") is True
     finally:
         log.close()
 

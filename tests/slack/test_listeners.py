@@ -116,7 +116,7 @@ def test_follow_up_in_the_advisors_thread_is_answered_with_the_thread_as_context
     [post] = client.named("chat_postMessage")
     assert post["thread_ts"] == root and post["blocks"][0]["text"]["text"] == "Measurement"
     services.log.flush()
-    [asked] = services.log.recent_questions(user_id="U0000USER", limit=1)
+    [asked] = services.log.queries.recent_questions(user_id="U0000USER", limit=1)
     assert asked.startswith("and what about the KPIs") and "measure success" in asked
 
 
@@ -202,8 +202,8 @@ def test_help_and_topics_come_back_in_the_ack_itself(services, text, expect):
 
 def test_checklist_command_shows_the_users_saved_progress(services):
     user = new_user()
-    services.log.set_checklist_item(scope=f"user:{user}", checklist_id="pilots-rollout-1",
-                                    item=1, done=True)
+    services.log.checklists.set_item(scope=f"user:{user}", checklist_id="pilots-rollout-1",
+                                     item=1, done=True)
     ack, respond = Recorder(), Recorder()
     commands.on_advisor(ack, command("checklist pilots-rollout-1", user), respond, logger,
                         services)
@@ -270,7 +270,7 @@ def test_ticking_an_item_saves_it_and_shows_progress(services):
     _, respond, _ = act(actions.on_checklist_item, services, action, user=user, ephemeral=True)
     [update] = respond.named("call")
     assert update["replace_original"] is True and "1 of 3 done" in update["text"]
-    assert services.log.checklist_state(scope=f"user:{user}",
+    assert services.log.checklists.done(scope=f"user:{user}",
                                         checklist_id="training-skills-2") == frozenset({2})
     action["selected_options"] = []
     _, respond, _ = act(actions.on_checklist_item, services, action, user=user, ephemeral=True)
@@ -291,7 +291,7 @@ def test_a_champion_posts_a_checklist_the_channel_ticks_together(services):
         _, respond, _ = act(actions.on_checklist_item, services, action, user=user,
                             channel=channel)
     assert "2 of 3 done" in respond.named("call")[0]["text"]
-    assert services.log.checklist_state(scope=f"channel:{channel}",
+    assert services.log.checklists.done(scope=f"channel:{channel}",
                                         checklist_id="measurement-0") == frozenset({0, 2})
 
 
@@ -356,8 +356,8 @@ def test_home_topic_button_opens_the_topics_strategies_in_a_modal(services):
 
 def test_open_checklist_sends_the_users_own_list_to_their_dm(services):
     user = new_user()
-    services.log.set_checklist_item(scope=f"user:{user}", checklist_id="measurement-2", item=0,
-                                    done=True)
+    services.log.checklists.set_item(scope=f"user:{user}", checklist_id="measurement-2", item=0,
+                                     done=True)
     _, _, client = act(actions.on_open_checklist, services,
                        {"action_id": f"{v.OPEN_CHECKLIST}_0", "value": v.pack(c="measurement-2")},
                        user=user)
@@ -371,8 +371,8 @@ def test_home_lists_recent_questions_and_open_checklists(services):
     event = message("how do we train the staff", channel="D0000DM02", channel_type="im")
     event["user"] = user
     messages.on_message(event, body_for(event), Recorder(), CONTEXT, logger, services)
-    services.log.set_checklist_item(scope=f"user:{user}", checklist_id="training-skills-0",
-                                    item=1, done=True)
+    services.log.checklists.set_item(scope=f"user:{user}", checklist_id="training-skills-0",
+                                     item=1, done=True)
     client = Recorder()
     home.on_app_home_opened({"type": "app_home_opened", "user": user, "tab": "home"},
                             client, logger, services)

@@ -114,7 +114,7 @@ def on_show_checklist(ack: Callable[..., Any], body: dict[str, Any], action: dic
         if checklist is None:
             return
         scope = scope_of("u", user_id=user_of(body), channel_id=_channel(body))
-        done = services.log.checklist_state(scope=scope, checklist_id=checklist.id)
+        done = services.log.checklists.done(scope=scope, checklist_id=checklist.id)
         message = {"text": checklist_text(checklist, done),
                    "blocks": checklist_blocks(checklist, done, kind="u", can_post=not _is_dm(body))}
         if _is_dm(body) or respond is None:
@@ -138,8 +138,8 @@ def on_checklist_item(ack: Callable[..., Any], body: dict[str, Any], action: dic
             return
         done_now = bool(action.get("selected_options"))
         scope = scope_of(ref.scope_kind, user_id=user_of(body), channel_id=_channel(body))
-        done = services.log.set_checklist_item(scope=scope, checklist_id=checklist.id,
-                                               item=ref.item, done=done_now)
+        done = services.log.checklists.set_item(scope=scope, checklist_id=checklist.id,
+                                                 item=ref.item, done=done_now)
         if respond:
             slack_call(logger, "response_url", respond, replace_original=True,
                        text=checklist_text(checklist, done),
@@ -158,7 +158,7 @@ def on_post_checklist(ack: Callable[..., Any], body: dict[str, Any], action: dic
         if checklist is None or not channel:
             return
         scope = scope_of("c", user_id=user_of(body), channel_id=channel)
-        done = services.log.checklist_state(scope=scope, checklist_id=checklist.id)
+        done = services.log.checklists.done(scope=scope, checklist_id=checklist.id)
         posted = slack_call(logger, "chat.postMessage", client.chat_postMessage, channel=channel,
                             text=checklist_text(checklist, done),
                             blocks=checklist_blocks(checklist, done, kind="c"))
@@ -178,7 +178,7 @@ def on_open_checklist(ack: Callable[..., Any], body: dict[str, Any], action: dic
         return
     scope = scope_of("u", user_id=user_of(body), channel_id="")
     with telling_user(logger, "opening a checklist", lambda: None):
-        done = services.log.checklist_state(scope=scope, checklist_id=checklist.id)
+        done = services.log.checklists.done(scope=scope, checklist_id=checklist.id)
         slack_call(logger, "chat.postMessage", client.chat_postMessage, channel=user_of(body),
                    text=checklist_text(checklist, done),
                    blocks=checklist_blocks(checklist, done, kind="u", can_post=False))

@@ -87,7 +87,7 @@ def send_checklist(name: str, command: dict[str, Any], respond: Callable[..., An
                         f"{hint} `/advisor topics` lists them with their ids.")
         return
     scope = scope_of("u", user_id=command["user_id"], channel_id=command.get("channel_id", ""))
-    done = services.log.checklist_state(scope=scope, checklist_id=checklist.id)
+    done = services.log.checklists.done(scope=scope, checklist_id=checklist.id)
     slack_call(logger, "response_url", respond, response_type="ephemeral",
                text=checklist_text(checklist, done),
                blocks=checklist_blocks(checklist, done, kind="u"))

@@ -140,7 +140,7 @@ def answer_direct(event: dict[str, Any], body: dict[str, Any], client: WebClient
 def claim(services: Services, event: dict[str, Any], logger: logging.Logger) -> bool:
     """True the first time any worker sees this message."""
     key = dedupe_key(event)
-    if services.log.claim_event(key):
+    if services.log.claims.claim(key):
         return True
     logger.info("already answered %s: duplicate delivery ignored", key)
     return False
