@@ -15,7 +15,7 @@ from bot.log import store
 from bot.log.delivery import Delivery
 from bot.log.ids import new_id
 from bot.log.pseudonym import Pseudonymizer
-from bot.log.records import ExchangeIn, exchange_row
+from bot.log.records import ExchangeIn, exchange_row, storable
 from bot.log.spool import Record
 from bot.log.writer import BatchWriter
 
@@ -66,7 +66,7 @@ class ExchangeLog:
             "created_at": store.utcnow(),
             "user_key": self._pseudo.key(user_id),
             "kind": kind,
-            "value": value.replace("\x00", "")[:128] if value else None,
+            "value": storable(value)[:128] if value else None,
         }))
 
     def start(self) -> None:

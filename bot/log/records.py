@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 from typing import Any, Literal, get_args
 
@@ -53,6 +54,15 @@ class Stats:
         return self.not_helpful / rated if rated else 0.0
 
 
+_UNSTORABLE = re.compile(r"[\x00\ud800-\udfff]")
+
+
+def storable(text: str) -> str:
+    """`text` as every database and file can store it: NUL dropped (PostgreSQL refuses it) and
+    lone surrogates, which no UTF-8 encoder accepts, replaced by U+FFFD."""
+    return _UNSTORABLE.sub(lambda m: "" if m.group(0) == "\x00" else "\ufffd", text)
+
+
 def exchange_row(
     exchange: ExchangeIn, exchange_id: str, at: dt.datetime, pseudo: Pseudonymizer
 ) -> dict[str, Any]:
@@ -66,7 +76,7 @@ def exchange_row(
         "channel_type": exchange.channel_type,
         "thread_ts": exchange.thread_ts,
         "user_key": pseudo.key(exchange.user_id),
-        "question": redact(exchange.question.replace("\x00", ""))[:MAX_QUESTION],  # PG refuses NUL
+        "question": redact(storable(exchange.question))[:MAX_QUESTION],
         "topic": answer.topic.id if answer.topic else None,
         "confidence": float(answer.confidence),
         "abstained": answer.abstained,

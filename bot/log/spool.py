@@ -31,7 +31,8 @@ def dumps(records: list[Record]) -> bytes:
     lines = []
     for kind, row in records:
         row = {k: v.isoformat() if isinstance(v, dt.datetime) else v for k, v in row.items()}
-        lines.append(json.dumps({"kind": kind, "row": row}, ensure_ascii=False))
+        # ASCII only: no character in a line can be read as a line break ("\x85", "\u2028")
+        lines.append(json.dumps({"kind": kind, "row": row}))
     return ("\n".join(lines) + "\n").encode()
 
 
@@ -135,7 +136,7 @@ def _same_file(fd: int, path: Path) -> bool:
 
 
 def _parse(text: str, path: Path) -> Iterator[Record]:
-    for number, line in enumerate(text.splitlines(), 1):
+    for number, line in enumerate(text.split("\n"), 1):  # only "\n" ends a record
         if not line.strip():
             continue
         try:
