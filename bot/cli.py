@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
-from rich.console import Console
 
+from bot.cli_support import AdvisorGroup, KbOption, err, fail, kb_path, lines, out, print_problems
 from knowledge.errors import AdvisorError
 
 if TYPE_CHECKING:
@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 
 app = typer.Typer(
     help="Transformation Advisor: describe a situation, get curated strategies.",
+    cls=AdvisorGroup,
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -32,30 +33,10 @@ model_app = typer.Typer(help="Train and persist the topic model.", no_args_is_he
 app.add_typer(kb_app, name="kb")
 app.add_typer(model_app, name="model")
 
-out = Console(highlight=False)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
-
-KbOption = Annotated[
-    Optional[Path],  # noqa: UP045 - Typer needs Optional here
-    typer.Option("--kb", help="Knowledge-base folder (default: ADVISOR_KB_PATH or the shipped base)."),
-]
-
-
-def fail(message: str, code: int = 1) -> typer.Exit:
-    """Print one clear line on stderr and return the exit to raise."""
-    err.print(f"[bold red]error:[/bold red] {message}", markup=True, highlight=False)
-    return typer.Exit(code)
-
-
 def _settings():
     from bot.settings import load_settings
 
     return load_settings()
-
-
-def _kb_path(kb: Path | None) -> Path | None:
-    """The knowledge base to use: --kb, else ADVISOR_KB_PATH, else the shipped one (None)."""
-    return kb or _settings().advisor_kb_path
 
 
 def _advisor(kb: Path | None) -> Advisor:
@@ -227,7 +208,7 @@ def show(
     from bot.terminal import render_entry
     from knowledge import Entry, load_knowledge_base
 
-    base = load_knowledge_base(_kb_path(kb))
+    base = load_knowledge_base(kb_path(kb))
     found = base.find_close(entry_id)
     if not isinstance(found, Entry):
         raise fail(_not_found(base, entry_id))
@@ -243,7 +224,7 @@ def topics(
     from bot.terminal import render_topics
     from knowledge import load_knowledge_base
 
-    out.print(render_topics(load_knowledge_base(_kb_path(kb)), entries=entries))
+    out.print(render_topics(load_knowledge_base(kb_path(kb)), entries=entries))
 
 
 @app.command()
@@ -255,7 +236,7 @@ def checklist(
     from bot.checklist import build_checklist, to_markdown
     from knowledge import load_knowledge_base
 
-    base = load_knowledge_base(_kb_path(kb))
+    base = load_knowledge_base(kb_path(kb))
     found = build_checklist(base, target)
     if found is None:
         raise fail(_not_found(base, target))
@@ -264,25 +245,27 @@ def checklist(
 
 @kb_app.command("validate")
 def kb_validate(
-    path: Annotated[Optional[Path], typer.Argument(help="Knowledge-base folder.")] = None,  # noqa: UP045
+    path: Annotated[Optional[Path], typer.Argument(  # noqa: UP045
+        help="Knowledge-base folder (the same as --kb).")] = None,
     strict: Annotated[bool, typer.Option(help="Fail on warnings too.")] = False,
+    kb: KbOption = None,
 ) -> None:
     """Validate the knowledge base: exit 1 on errors (or on warnings with --strict)."""
     from knowledge import KnowledgeBaseError, load_knowledge_base
 
+    if path is not None and kb is not None and path != kb:
+        raise fail("give the knowledge-base folder once: as PATH or as --kb", code=2)
     try:
-        kb = load_knowledge_base(_kb_path(path))
+        base = load_knowledge_base(kb_path(path or kb))
     except KnowledgeBaseError as exc:
-        for p in exc.problems:
-            (err.print if p.severity == "error" else out.print)(
-                f"{p.severity}: {p}", markup=False, highlight=False, soft_wrap=True)
+        print_problems(exc.problems, warnings=lines)
         raise typer.Exit(1) from None
-    for w in kb.warnings:
-        out.print(f"warning: {w}", markup=False, highlight=False, soft_wrap=True)
-    out.print(f"ok: {len(kb.topics)} topics, {len(kb.entries)} entries, "
-              f"{len(kb.out_of_scope)} out-of-scope examples, version {kb.version}"
-              + (f", {len(kb.warnings)} warning(s)" if kb.warnings else ""), markup=False, soft_wrap=True)
-    if strict and kb.warnings:
+    for w in base.warnings:
+        lines.print(f"warning: {w}", markup=False)
+    lines.print(f"ok: {len(base.topics)} topics, {len(base.entries)} entries, "
+                f"{len(base.out_of_scope)} out-of-scope examples, version {base.version}"
+                + (f", {len(base.warnings)} warning(s)" if base.warnings else ""), markup=False)
+    if strict and base.warnings:
         raise typer.Exit(1)
 
 
@@ -296,7 +279,7 @@ def model_train(
     from knowledge import load_knowledge_base
 
     started = time.perf_counter()
-    advisor = Advisor.from_knowledge_base(load_knowledge_base(_kb_path(kb)))
+    advisor = Advisor.from_knowledge_base(load_knowledge_base(kb_path(kb)))
     advisor.save(out_path)
     out.print(f"trained in {time.perf_counter() - started:.2f}s on knowledge base "
               f"{advisor.kb.version}; wrote {out_path}", markup=False)
@@ -319,7 +302,7 @@ def evaluate(
         from knowledge import load_knowledge_base
 
         reports.append((f"{cv}-fold cross-validation on the knowledge base",
-                        cross_validate_kb(load_knowledge_base(_kb_path(kb)), folds=cv)))
+                        cross_validate_kb(load_knowledge_base(kb_path(kb)), folds=cv)))
     if file is not None:
         reports.append((f"evaluation on {file}", evaluate_file(_advisor(kb), file)))
     if as_json:

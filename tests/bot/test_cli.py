@@ -99,6 +99,39 @@ def test_kb_validate_exit_codes(kb_copy: Path):
     assert "measurement.yaml:1: title: required field missing" in bad.output
 
 
+def test_kb_validate_takes_kb_like_its_siblings_and_still_a_path(kb_copy: Path):
+    for args in (["--kb", str(kb_copy)], [str(kb_copy)], [str(kb_copy), "--kb", str(kb_copy)]):
+        ok = runner.invoke(app, ["kb", "validate", *args])
+        assert ok.exit_code == 0 and ok.output.startswith("ok: 10 topics, 40 entries"), args
+    (kb_copy / "measurement.yaml").write_text("id: measurement\n")
+    bad = runner.invoke(app, ["kb", "validate", "--kb", str(kb_copy)])
+    assert bad.exit_code == 1 and "measurement.yaml:1: title: required field missing" in bad.output
+    twice = runner.invoke(app, ["kb", "validate", str(kb_copy), "--kb", str(kb_copy.parent)])
+    assert twice.exit_code == 2 and twice.stderr.strip().splitlines() == [
+        "error: give the knowledge-base folder once: as PATH or as --kb"]
+
+
+def test_usage_errors_are_one_line_without_pydantic_wording():
+    bad_choice = runner.invoke(app, ["log", "export", "--format", "xml"], prog_name="advisor")
+    assert bad_choice.exit_code == 2
+    assert bad_choice.stderr.strip().splitlines() == [
+        "error: invalid value for '--format': 'xml' is not one of 'csv', 'jsonl'; "
+        "see 'advisor log export --help'"]
+    unknown = runner.invoke(app, ["kb", "audit", "--nope"], prog_name="advisor")
+    assert unknown.exit_code == 2
+    assert unknown.stderr.strip().splitlines() == [
+        "error: no such option: --nope; see 'advisor kb audit --help'"]
+    assert runner.invoke(app, []).output.lstrip().startswith("Usage: ")  # still the help page
+
+
+def test_help_pages_show_no_type_beside_flags():
+    for command in (["kb", "validate"], ["ask"], ["log", "export"], ["kb", "gaps"], []):
+        page = runner.invoke(app, [*command, "--help"], terminal_width=100).output
+        assert "<bool>" not in page, command
+        assert "--help" in page
+    assert "<path>" in runner.invoke(app, ["kb", "validate", "--help"]).output  # other types stay
+
+
 def test_kb_validate_strict_fails_on_warnings(kb_copy: Path):
     f = kb_copy / "measurement.yaml"
     f.write_text(f.read_text().replace("last_reviewed: '2026-11-01'", "last_reviewed: 2020-01-01", 1))
