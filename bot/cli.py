@@ -293,10 +293,15 @@ def evaluate(
     kb: KbOption = None,
 ) -> None:
     """Per-topic precision/recall/F1, confusion matrix and abstention on a labelled set."""
-    from bot.evaluation import cross_validate_kb, evaluate_file, render_report, report_json
-
     if file is None and cv < 2:
         raise fail("give a labelled YAML file, or --cv K (K ≥ 2) to cross-validate the base")
+    if file is not None:
+        try:  # before loading scikit-learn, and before a long cross-validation
+            file.open("rb").close()
+        except OSError as exc:
+            raise fail(f"{file}: cannot read labelled set: {exc}") from None
+    from bot.evaluation import cross_validate_kb, evaluate_file, render_report, report_json
+
     reports = []
     if cv:
         from knowledge import load_knowledge_base

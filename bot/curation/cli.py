@@ -19,8 +19,11 @@ from bot.cli_support import lines as out
 from knowledge.errors import AdvisorError
 
 if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
     from bot.advisor import Advisor
     from bot.curation.service import Curator, Outcome, Proposal
+    from bot.settings import Settings
 
 DaysOption = Annotated[int, typer.Option("--days", min=1, help="How many days of questions to look at.")]
 YesOption = Annotated[bool, typer.Option("--yes", "-y", help="Apply even if a figure drops by more "
@@ -41,6 +44,15 @@ def register(kb_app: typer.Typer) -> None:
 def _curator(kb: Path | None, *, measure: bool = True) -> Iterator[Curator]:
     """A curator on the configured database; every known error becomes one clear line."""
     from bot.curation.service import Curator
+
+    with _database() as (settings, engine):
+        yield Curator(settings=settings, engine=engine, kb_path=kb, measure_quality=measure)
+
+
+@contextmanager
+def _database() -> Iterator[tuple[Settings, Engine]]:
+    """The settings and the configured database, its schema ready and spooled exchanges
+    stored; every known error becomes one clear line. Loads no scikit-learn."""
     from bot.log import ConversationLog
     from bot.settings import load_settings
     from knowledge import KnowledgeBaseError
@@ -51,7 +63,7 @@ def _curator(kb: Path | None, *, measure: bool = True) -> Iterator[Curator]:
         log = ConversationLog.from_settings(settings)
         log.prepare()
         log.replay()  # exchanges one-shot commands (`advisor ask`) handed to the spool
-        yield Curator(settings=settings, engine=log.engine, kb_path=kb, measure_quality=measure)
+        yield settings, log.engine
     except KnowledgeBaseError as exc:
         print_problems(exc.problems)
         raise fail("the knowledge base would be invalid: nothing was changed") from None
@@ -243,8 +255,10 @@ def audit(
     limit: Annotated[int, typer.Option(min=1, help="How many events to show.")] = 20,
 ) -> None:
     """The latest admin actions (and refused attempts): who, when, what."""
-    with _curator(None, measure=False) as curator:
-        events = curator.audit.recent(limit=limit)
+    from bot.curation.audit import AuditLog
+
+    with _database() as (_, engine):
+        events = AuditLog(engine).recent(limit=limit)
     if not events:
         out.print("no admin actions recorded yet", markup=False)
         return

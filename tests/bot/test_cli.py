@@ -262,3 +262,18 @@ def test_a_bug_is_one_line_and_a_crash_report(tmp_path: Path, monkeypatch, capsy
     assert len(lines) == 1 and lines[0].startswith("error: unexpected IndexError: index (26311)")
     assert str(tmp_path / "crash.log") in lines[0]
     assert "Traceback" in (tmp_path / "crash.log").read_text()
+
+
+READ_ONLY = (["kb", "audit"], ["eval", "no-such-set.yaml"], ["topics"], ["show", "plan-rollback"],
+             ["checklist", "measurement"], ["kb", "validate"], ["kb", "stale"],
+             ["log", "export"], ["--help"])
+
+
+@pytest.mark.parametrize("command", READ_ONLY, ids=" ".join)
+def test_commands_that_only_read_do_not_load_scikit_learn(command: list[str], tmp_path: Path):
+    code = ("import sys\nfrom bot.cli import main\ntry:\n    main()\nexcept SystemExit:\n    pass\n"
+            "print('sklearn' in sys.modules, file=sys.stderr)")
+    run = subprocess.run([sys.executable, "-c", code, *command], capture_output=True, text=True,
+                         timeout=120, env={**os.environ, "ADVISOR_DATA_DIR": str(tmp_path)},
+                         cwd=tmp_path)
+    assert run.stderr.strip().splitlines()[-1] == "False", run.stderr
