@@ -14,7 +14,17 @@ from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
-from bot.cli_support import AdvisorGroup, KbOption, err, fail, kb_path, lines, out, print_problems
+from bot.cli_support import (
+    AdvisorGroup,
+    KbOption,
+    enable_line_editing,
+    err,
+    fail,
+    kb_path,
+    lines,
+    out,
+    print_problems,
+)
 from knowledge.errors import AdvisorError
 
 if TYPE_CHECKING:
@@ -65,9 +75,10 @@ def _record(log, answer: Answer, started: float) -> str | None:
                                  latency_ms=(time.perf_counter() - started) * 1000))
 
 
-def _not_found(kb, target: str) -> str:
+def _not_found(kb, target: str, *, chat: bool = False) -> str:
     close = kb.suggest(target)
-    hint = f"did you mean {', '.join(close)}?" if close else "`advisor topics --entries` lists them"
+    lists = "'entries' lists them" if chat else "`advisor topics --entries` lists them"
+    hint = f"did you mean {', '.join(close)}?" if close else lists
     return f"no topic or entry {target!r}; {hint}"
 
 
@@ -134,6 +145,7 @@ def chat(kb: KbOption = None) -> None:
     out.print(f"[bold]Transformation Advisor[/bold] · knowledge base {advisor.kb.version}, "
               f"{len(advisor.kb.entries)} strategies in {len(advisor.kb.topics)} topics.")
     out.print(HELP_TEXT, markup=False)
+    enable_line_editing()
     last: tuple[Answer, str | None] | None = None
     try:
         while True:
@@ -170,7 +182,7 @@ def _chat_command(advisor: Advisor, command: str, text: str,
         target = text.strip()[len("checklist"):].strip()
         found = build_checklist(advisor.kb, target) if target else None
         if found is None:
-            out.print(_not_found(advisor.kb, target) if target else
+            out.print(_not_found(advisor.kb, target, chat=True) if target else
                       "Which one? Give a topic or entry id, e.g. 'checklist "
                       f"{advisor.kb.topics[0].id}'; 'entries' lists them.", markup=False)
         else:
@@ -179,7 +191,8 @@ def _chat_command(advisor: Advisor, command: str, text: str,
         recs = last[0].recommendations
         n = int(command)
         if 1 <= n <= len(recs):
-            out.print(render_entry(recs[n - 1].entry, recs[n - 1], n=n, all_actions=True))
+            out.print(render_entry(recs[n - 1].entry, recs[n - 1], n=n, all_actions=True,
+                                   chat=True))
         else:
             out.print(f"The last answer has strategies 1 to {len(recs)}." if recs else
                       "The last answer has no strategies to open.", markup=False)

@@ -61,6 +61,19 @@ def usage_line(exc: Any) -> str:
     return f"{message}; see '{ctx.command_path} --help'" if ctx is not None else message
 
 
+def enable_line_editing() -> bool:
+    """Arrow keys, line editing and this session's history for `input()` when a person
+    types at a terminal (Python's readline, where the platform has it); True when on.
+    Nothing is written to disk: the questions stay out of a history file."""
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        return False
+    try:
+        import readline  # noqa: F401 - importing it is what turns line editing on
+    except ImportError:  # Windows without pyreadline: plain input
+        return False
+    return True
+
+
 class AdvisorGroup(TyperGroup):
     """The `advisor` command: a usage error is one `error: …` line on stderr (exit 2), not a
     box; help pages as Typer renders them, without a type beside flags (`--help <bool>`)."""

@@ -277,3 +277,62 @@ def test_commands_that_only_read_do_not_load_scikit_learn(command: list[str], tm
                          timeout=120, env={**os.environ, "ADVISOR_DATA_DIR": str(tmp_path)},
                          cwd=tmp_path)
     assert run.stderr.strip().splitlines()[-1] == "False", run.stderr
+
+
+def test_ask_with_an_empty_question_prints_one_shot_help(synthetic_kb_dir: Path):
+    result = runner.invoke(app, ["ask", "--kb", str(synthetic_kb_dir), ""])
+    assert result.exit_code == 0
+    assert 'advisor ask "' in result.output and "'quit' ends the chat" not in result.output
+
+
+def test_chat_hints_name_chat_commands_not_shell_commands(synthetic_kb_dir: Path):
+    q = _situation(synthetic_kb_dir, "pilots-rollout", 1)
+    result = runner.invoke(app, ["chat", "--kb", str(synthetic_kb_dir)],
+                           input=f"{q}\n1\nchecklist zzzz-nothing\nwhere is the printer\nquit\n")
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.output.split())
+    assert "checklist pilots-rollout-entry-1" in text and "'entries' lists them" in text
+    assert "Type 'topics' to see them." in text
+    assert not any(c in text for c in ("advisor checklist", "advisor show", "advisor topics"))
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="needs a pseudo-terminal")
+def test_chat_edits_lines_and_recalls_history_at_a_terminal(synthetic_kb_dir: Path, tmp_path: Path):
+    import pty
+    import select
+    import time
+
+    main, secondary = pty.openpty()
+    proc = subprocess.Popen(
+        [sys.executable, "-c", "from bot.cli import main; main()", "chat", "--kb",
+         str(synthetic_kb_dir)], stdin=secondary, stdout=secondary, stderr=secondary,
+        env={**os.environ, "ADVISOR_DATA_DIR": str(tmp_path), "TERM": "xterm"}, close_fds=True)
+    os.close(secondary)
+    seen = b""
+
+    def read_until(marker: bytes, times: int = 1, timeout: float = 60) -> None:
+        nonlocal seen
+        deadline = time.monotonic() + timeout
+        while seen.count(marker) < times and time.monotonic() < deadline:
+            if select.select([main], [], [], 0.2)[0]:
+                try:
+                    seen += os.read(main, 65536)
+                except OSError:
+                    return
+
+    try:
+        read_until(b"you> ")
+        os.write(main, b"topics\r")
+        read_until(b"you> ", times=2)  # the topics, then the prompt again
+        start = len(seen)
+        os.write(main, b"\x1b[A\r")  # arrow up, enter: the previous line again
+        read_until(b"you> ", times=3)
+        os.write(main, b"quit\r")
+        read_until(b"Goodbye.", timeout=30)
+        proc.wait(timeout=60)
+    finally:
+        proc.kill()
+        os.close(main)
+    again = seen[start:]
+    assert b"^[[A" not in again
+    assert b"strategies)" in again  # the recalled 'topics' ran again
