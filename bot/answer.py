@@ -124,6 +124,13 @@ class Answer:
         return answer_json(self)
 
 
+def confidence_percent(confidence: float) -> str:
+    """The probability as users read it, never rounded up to a certainty: 0.77 → "77%",
+    0.996 → ">99%", and "100%" only for 1."""
+    shown = round(confidence * 100)
+    return ">99%" if shown >= 100 and confidence < 1 else f"{shown}%"
+
+
 def confidence_band(confidence: float) -> str:
     """Map a probability to the words users see: high, medium or low."""
     if confidence >= 0.7:

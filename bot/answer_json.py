@@ -37,8 +37,9 @@ def answer_json_line(answer: Answer) -> str:
 
 
 def confidence_json(confidence: float) -> float:
-    """A probability to 4 decimals."""
-    return round(confidence, DIGITS)
+    """A probability to 4 decimals, never rounded up to a certainty (0.99996 → 0.9999)."""
+    rounded = round(confidence, DIGITS)
+    return min(rounded, 1 - 10**-DIGITS) if confidence < 1 else rounded
 
 
 def _answer_head(answer: Answer) -> dict[str, Any]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from rich.console import Group
 from rich.text import Text
 
-from bot.answer import Answer, Recommendation
+from bot.answer import Answer, Recommendation, confidence_percent
 from knowledge.models import Entry, KnowledgeBase
 
 FIRST_ACTIONS = 3
@@ -113,7 +113,8 @@ def render_answer(answer: Answer, *, chat: bool = False) -> Group:
         parts += _abstained(answer, chat=chat)
         return Group(*parts)
     head = indented("", answer.topic.title, 2, style="bold")
-    head.append(f"  ({answer.confidence_band} confidence, {answer.confidence:.0%})", style="dim")
+    head.append(f"  ({answer.confidence_band} confidence, {confidence_percent(answer.confidence)})",
+                style="dim")
     parts.append(head)
     lead = answer.lead
     if lead is not None:

@@ -26,3 +26,14 @@ def test_a_new_entry_field_reaches_the_dict_and_the_line_from_one_place(
     assert line == answer.to_json()
     assert [r["owner"] for r in line["recommendations"]] == [
         r.entry.owner for r in answer.recommendations]
+
+
+def test_json_confidence_is_never_rounded_up_to_a_certainty(shipped_advisor: Advisor):
+    import dataclasses
+
+    answer = shipped_advisor.answer("staff fear for their jobs")
+    sure = dataclasses.replace(answer, confidence=0.99996)
+    assert sure.to_json()["confidence"] == 0.9999
+    assert json.loads(answer_json.answer_json_line(sure))["confidence"] == 0.9999
+    assert dataclasses.replace(answer, confidence=1.0).to_json()["confidence"] == 1.0
+    assert dataclasses.replace(answer, confidence=0.76634).to_json()["confidence"] == 0.7663

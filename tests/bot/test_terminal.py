@@ -111,3 +111,11 @@ def test_an_empty_one_shot_question_gets_one_shot_help(shipped_advisor: Advisor)
     assert "'quit' ends the chat" in " ".join(screen(render_answer(empty, chat=True)))
     assert max(len(line) for line in screen(render_answer(empty))) <= 80
 
+
+@pytest.mark.parametrize(("confidence", "shown"), [(0.996, ">99%"), (0.995, ">99%"),
+                                                    (0.994, "99%"), (0.77, "77%")])
+def test_confidence_is_never_rounded_up_to_100_percent(shipped_advisor: Advisor,
+                                                        confidence: float, shown: str):
+    answer = dataclasses.replace(shipped_advisor.answer(QUESTIONS[0]), confidence=confidence)
+    text = " ".join(screen(render_answer(answer)))
+    assert f"confidence, {shown})" in text and "100%" not in text
