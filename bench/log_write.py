@@ -45,7 +45,9 @@ def _answer():  # type: ignore[no-untyped-def]
     from bot.answer import Answer, Recommendation
     from knowledge.models import Entry, Topic
 
-    entry = Entry("comm-faq", "communication", "FAQ", "s", (), ("a",), (), "o", dt.date(2025, 1, 1), 365)
+    entry = Entry(id="comm-faq", topic="communication", title="FAQ", summary="s", situations=(),
+                  actions=("a",), sources=(), owner="o", last_reviewed=dt.date(2025, 1, 1),
+                  review_every_days=365)
     topic = Topic("communication", "Communication", "d", (entry,))
     return Answer("q", topic, 0.82, False, (), (Recommendation(entry, 0.6),), "kb-bench", "model-bench")
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from bot.answer_json import answer_json
 from bot.cleaning import has_words
-from knowledge.models import Entry, Source, Topic
+from knowledge.models import Entry, Topic
 
 LOW_CONFIDENCE = 0.45
 """Below this probability an answer's confidence is "low" (surfaces and reports say so)."""
@@ -119,52 +120,15 @@ class Answer:
         return confidence_band(self.confidence)
 
     def to_json(self) -> dict[str, Any]:
-        """The JSON shape of `advisor ask --json`."""
-        return {
-            "question": self.question,
-            "topic": self.topic.id if self.topic else None,
-            "confidence": round(self.confidence, 4),
-            "ambiguous": self.ambiguous,
-            "abstained": self.abstention,
-            "shortened": self.shortened,
-            "alternatives": [
-                {"topic": a.topic.id, "confidence": round(a.confidence, 4)}
-                for a in self.alternatives
-            ],
-            "options": [option_json(o) for o in self.options],
-            "recommendations": [
-                {
-                    "id": r.entry.id,
-                    "title": r.entry.title,
-                    "topic": r.entry.topic,
-                    "score": round(r.score, 4),
-                    "why": r.why,
-                    **entry_json(r.entry),
-                }
-                for r in self.recommendations
-            ],
-        }
+        """The JSON shape of `advisor ask --json` (`bot/answer_json.py`)."""
+        return answer_json(self)
 
 
-def entry_json(entry: Entry) -> dict[str, Any]:
-    """The parts of a recommendation's JSON that depend only on its entry."""
-    return {
-        "summary": entry.summary,
-        "actions": list(entry.actions),
-        "pitfall": entry.pitfalls[0] if entry.pitfalls else None,
-        "sources": [source_json(s) for s in entry.sources],
-    }
-
-
-def source_json(source: Source) -> dict[str, Any]:
-    if source.is_practice:
-        return {"practice": source.title}
-    return {"title": source.title, "file": source.file}
-
-
-def option_json(option: Option) -> dict[str, Any]:
-    return {"topic": option.topic.id, "confidence": round(option.confidence, 4),
-            "entry": option.entry.id if option.entry else None}
+def confidence_percent(confidence: float) -> str:
+    """The probability as users read it, never rounded up to a certainty: 0.77 → "77%",
+    0.996 → ">99%", and "100%" only for 1."""
+    shown = round(confidence * 100)
+    return ">99%" if shown >= 100 and confidence < 1 else f"{shown}%"
 
 
 def confidence_band(confidence: float) -> str:

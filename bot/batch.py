@@ -14,7 +14,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 
 from bot.advisor import Advisor
-from bot.json_lines import answer_json_line
+from bot.answer_json import answer_json_line
 
 CHUNK = 2000
 

@@ -14,8 +14,18 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
-from rich.console import Console
 
+from bot.cli_support import (
+    AdvisorGroup,
+    KbOption,
+    enable_line_editing,
+    err,
+    fail,
+    kb_path,
+    lines,
+    out,
+    print_problems,
+)
 from knowledge.errors import AdvisorError
 
 if TYPE_CHECKING:
@@ -24,6 +34,7 @@ if TYPE_CHECKING:
 
 app = typer.Typer(
     help="Transformation Advisor: describe a situation, get curated strategies.",
+    cls=AdvisorGroup,
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -33,31 +44,13 @@ model_app = typer.Typer(help="Train and persist the topic model.", no_args_is_he
 app.add_typer(kb_app, name="kb")
 app.add_typer(model_app, name="model")
 
-out = Console(highlight=False)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
 logger = logging.getLogger("bot.cli")
-
-KbOption = Annotated[
-    Optional[Path],  # noqa: UP045 - Typer needs Optional here
-    typer.Option("--kb", help="Knowledge-base folder (default: ADVISOR_KB_PATH or the shipped base)."),
-]
-
-
-def fail(message: str, code: int = 1) -> typer.Exit:
-    """Print one clear line on stderr and return the exit to raise."""
-    err.print(f"[bold red]error:[/bold red] {message}", markup=True, highlight=False)
-    return typer.Exit(code)
 
 
 def _settings():
     from bot.settings import load_settings
 
     return load_settings()
-
-
-def _kb_path(kb: Path | None) -> Path | None:
-    """The knowledge base to use: --kb, else ADVISOR_KB_PATH, else the shipped one (None)."""
-    return kb or _settings().advisor_kb_path
 
 
 def _advisor(kb: Path | None) -> Advisor:
@@ -76,9 +69,10 @@ def _conversation_log():
     return log
 
 
-def _not_found(kb, target: str) -> str:
+def _not_found(kb, target: str, *, chat: bool = False) -> str:
     close = kb.suggest(target)
-    hint = f"did you mean {', '.join(close)}?" if close else "`advisor topics --entries` lists them"
+    lists = "'entries' lists them" if chat else "`advisor topics --entries` lists them"
+    hint = f"did you mean {', '.join(close)}?" if close else lists
     return f"no topic or entry {target!r}; {hint}"
 
 
@@ -145,6 +139,7 @@ def chat(kb: KbOption = None) -> None:
     out.print(f"[bold]Transformation Advisor[/bold] · knowledge base {advisor.kb.version}, "
               f"{len(advisor.kb.entries)} strategies in {len(advisor.kb.topics)} topics.")
     out.print(HELP_TEXT, markup=False)
+    enable_line_editing()
     last: tuple[Answer, str | None] | None = None
     try:
         while True:
@@ -179,7 +174,7 @@ def _chat_command(advisor: Advisor, command: str, text: str,
         target = text.strip()[len("checklist"):].strip()
         found = build_checklist(advisor.kb, target) if target else None
         if found is None:
-            out.print(_not_found(advisor.kb, target) if target else
+            out.print(_not_found(advisor.kb, target, chat=True) if target else
                       "Which one? Give a topic or entry id, e.g. 'checklist "
                       f"{advisor.kb.topics[0].id}'; 'entries' lists them.", markup=False)
         else:
@@ -188,7 +183,8 @@ def _chat_command(advisor: Advisor, command: str, text: str,
         recs = last[0].recommendations
         n = int(command)
         if 1 <= n <= len(recs):
-            out.print(render_entry(recs[n - 1].entry, recs[n - 1], n=n, all_actions=True))
+            out.print(render_entry(recs[n - 1].entry, recs[n - 1], n=n, all_actions=True,
+                                   chat=True))
         else:
             out.print(f"The last answer has strategies 1 to {len(recs)}." if recs else
                       "The last answer has no strategies to open.", markup=False)
@@ -217,7 +213,7 @@ def show(
     from bot.terminal import render_entry
     from knowledge import Entry, load_knowledge_base
 
-    base = load_knowledge_base(_kb_path(kb))
+    base = load_knowledge_base(kb_path(kb))
     found = base.find_close(entry_id)
     if not isinstance(found, Entry):
         raise fail(_not_found(base, entry_id))
@@ -233,7 +229,7 @@ def topics(
     from bot.terminal import render_topics
     from knowledge import load_knowledge_base
 
-    out.print(render_topics(load_knowledge_base(_kb_path(kb)), entries=entries))
+    out.print(render_topics(load_knowledge_base(kb_path(kb)), entries=entries))
 
 
 @app.command()
@@ -245,7 +241,7 @@ def checklist(
     from bot.checklist import build_checklist, to_markdown
     from knowledge import load_knowledge_base
 
-    base = load_knowledge_base(_kb_path(kb))
+    base = load_knowledge_base(kb_path(kb))
     found = build_checklist(base, target)
     if found is None:
         raise fail(_not_found(base, target))
@@ -254,25 +250,27 @@ def checklist(
 
 @kb_app.command("validate")
 def kb_validate(
-    path: Annotated[Optional[Path], typer.Argument(help="Knowledge-base folder.")] = None,  # noqa: UP045
+    path: Annotated[Optional[Path], typer.Argument(  # noqa: UP045
+        help="Knowledge-base folder (the same as --kb).")] = None,
     strict: Annotated[bool, typer.Option(help="Fail on warnings too.")] = False,
+    kb: KbOption = None,
 ) -> None:
     """Validate the knowledge base: exit 1 on errors (or on warnings with --strict)."""
     from knowledge import KnowledgeBaseError, load_knowledge_base
 
+    if path is not None and kb is not None and path != kb:
+        raise fail("give the knowledge-base folder once: as PATH or as --kb", code=2)
     try:
-        kb = load_knowledge_base(_kb_path(path))
+        base = load_knowledge_base(kb_path(path or kb))
     except KnowledgeBaseError as exc:
-        for p in exc.problems:
-            (err.print if p.severity == "error" else out.print)(
-                f"{p.severity}: {p}", markup=False, highlight=False, soft_wrap=True)
+        print_problems(exc.problems, warnings=lines)
         raise typer.Exit(1) from None
-    for w in kb.warnings:
-        out.print(f"warning: {w}", markup=False, highlight=False, soft_wrap=True)
-    out.print(f"ok: {len(kb.topics)} topics, {len(kb.entries)} entries, "
-              f"{len(kb.out_of_scope)} out-of-scope examples, version {kb.version}"
-              + (f", {len(kb.warnings)} warning(s)" if kb.warnings else ""), markup=False, soft_wrap=True)
-    if strict and kb.warnings:
+    for w in base.warnings:
+        lines.print(f"warning: {w}", markup=False)
+    lines.print(f"ok: {len(base.topics)} topics, {len(base.entries)} entries, "
+                f"{len(base.out_of_scope)} out-of-scope examples, version {base.version}"
+                + (f", {len(base.warnings)} warning(s)" if base.warnings else ""), markup=False)
+    if strict and base.warnings:
         raise typer.Exit(1)
 
 
@@ -286,7 +284,7 @@ def model_train(
     from knowledge import load_knowledge_base
 
     started = time.perf_counter()
-    advisor = Advisor.from_knowledge_base(load_knowledge_base(_kb_path(kb)))
+    advisor = Advisor.from_knowledge_base(load_knowledge_base(kb_path(kb)))
     advisor.save(out_path)
     out.print(f"trained in {time.perf_counter() - started:.2f}s on knowledge base "
               f"{advisor.kb.version}; wrote {out_path}", markup=False)
@@ -300,16 +298,21 @@ def evaluate(
     kb: KbOption = None,
 ) -> None:
     """Per-topic precision/recall/F1, confusion matrix and abstention on a labelled set."""
-    from bot.evaluation import cross_validate_kb, evaluate_file, render_report, report_json
-
     if file is None and cv < 2:
         raise fail("give a labelled YAML file, or --cv K (K ≥ 2) to cross-validate the base")
+    if file is not None:
+        try:  # before loading scikit-learn, and before a long cross-validation
+            file.open("rb").close()
+        except OSError as exc:
+            raise fail(f"{file}: cannot read labelled set: {exc}") from None
+    from bot.evaluation import cross_validate_kb, evaluate_file, render_report, report_json
+
     reports = []
     if cv:
         from knowledge import load_knowledge_base
 
         reports.append((f"{cv}-fold cross-validation on the knowledge base",
-                        cross_validate_kb(load_knowledge_base(_kb_path(kb)), folds=cv)))
+                        cross_validate_kb(load_knowledge_base(kb_path(kb)), folds=cv)))
     if file is not None:
         reports.append((f"evaluation on {file}", evaluate_file(_advisor(kb), file)))
     if as_json:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from rich.console import Group
 from rich.text import Text
 
-from bot.answer import Answer, Recommendation
+from bot.answer import Answer, Recommendation, confidence_percent
 from knowledge.models import Entry, KnowledgeBase
 
 FIRST_ACTIONS = 3
@@ -26,7 +26,21 @@ HELP_TEXT = (
     "checklist, a number opens a strategy of the last answer, a letter picks a topic it\n"
     "offered, 'quit' ends the chat."
 )
+ONE_SHOT_HELP = (
+    "Describe a situation from your transformation work in a sentence or two, for example:\n"
+    "  advisor ask \"Staff on the benefits team think the new case system will cost them\n"
+    "  their jobs\"\n"
+    "and the advisor answers with strategies: what to do, in what order, and why.\n"
+    "'advisor topics' lists the topics, 'advisor topics --entries' the strategies,\n"
+    "'advisor checklist ID' prints a checklist, 'advisor chat' starts a conversation."
+)
+"""What `advisor ask` says to an empty question (HELP_TEXT is the chat's)."""
 SHORTENED = "Your message was long, so I read its beginning and its end."
+OUT_OF_SCOPE = ("That doesn't look like a question about changing how a public service works, "
+                "so I won't guess a strategy. I can help with communication, stakeholders, "
+                "leadership and resistance, security and privacy, pilots and rollout, skills, "
+                "citizen-centred design, legacy systems, measurement, and strategy and "
+                "governance.")
 
 
 def indented(label: str, body: str, indent: int, *, style: str = "bold", width: int = WIDTH
@@ -60,8 +74,9 @@ def one_line(text: str, width: int) -> str:
 
 
 def render_entry(entry: Entry, rec: Recommendation | None = None, *, n: int = 1,
-                 all_actions: bool = False) -> Text:
-    """One strategy: title, why it fits, first steps, the pitfall, sources, checklist hint."""
+                 all_actions: bool = False, chat: bool = False) -> Text:
+    """One strategy: title, why it fits, first steps, the pitfall, sources, checklist hint
+    (`chat` words it as the chat's command, not the shell's)."""
     out = indented(f"{n}. ", entry.title, 3, style="bold")
     out.stylize("bold cyan")
     if rec is not None and rec.why:
@@ -82,14 +97,15 @@ def render_entry(entry: Entry, rec: Recommendation | None = None, *, n: int = 1,
     more = len(entry.actions) - len(actions)
     out.append("\n")
     out.append_text(indented("   ", (f"{more} more steps: " if more > 0 else "Checklist: ")
-                             + f"advisor checklist {entry.id}", 6, style="dim"))
+                             + f"{'' if chat else 'advisor '}checklist {entry.id}", 6,
+                             style="dim"))
     return out
 
 
 def render_answer(answer: Answer, *, chat: bool = False) -> Group:
     """The readable answer. `chat` words the hints for `advisor chat` (numbers and letters)."""
     if answer.is_empty:
-        return Group(Text(HELP_TEXT))
+        return Group(Text(HELP_TEXT if chat else ONE_SHOT_HELP))
     parts: list[Text] = []
     if answer.shortened:
         parts.append(Text(SHORTENED, style="dim"))
@@ -97,11 +113,12 @@ def render_answer(answer: Answer, *, chat: bool = False) -> Group:
         parts += _abstained(answer, chat=chat)
         return Group(*parts)
     head = indented("", answer.topic.title, 2, style="bold")
-    head.append(f"  ({answer.confidence_band} confidence, {answer.confidence:.0%})", style="dim")
+    head.append(f"  ({answer.confidence_band} confidence, {confidence_percent(answer.confidence)})",
+                style="dim")
     parts.append(head)
     lead = answer.lead
     if lead is not None:
-        parts.append(render_entry(lead.entry, lead, n=1))
+        parts.append(render_entry(lead.entry, lead, n=1, chat=chat))
     others = answer.recommendations[1:]
     if others:
         lines = Text("Also worth a look", style="bold")
@@ -134,11 +151,8 @@ def _topic_title(answer: Answer, rec: Recommendation) -> str:
 
 def _abstained(answer: Answer, *, chat: bool) -> list[Text]:
     if answer.out_of_scope:
-        return [indented("", "That doesn't look like a question about changing how a public "
-                         "service works, so I won't guess a strategy. I can help with "
-                         "communication, stakeholders, leadership and resistance, security and "
-                         "privacy, pilots and rollout, skills, citizen-centred design, legacy "
-                         "systems, measurement, and strategy and governance.", 0, style="")]
+        text = f"{OUT_OF_SCOPE} Type 'topics' to see them." if chat else OUT_OF_SCOPE
+        return [indented("", text, 0, style="")]
     if not answer.options:
         return [Text("I'm not sure which topic this is about, so I won't guess.", style="bold")]
     return [_choices("I'm not sure which of these your situation is about. Which is closest?",

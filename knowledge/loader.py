@@ -12,7 +12,7 @@ import yaml
 from pydantic import ValidationError
 
 from knowledge.errors import KnowledgeBaseError, Problem
-from knowledge.models import REQUIRED_TOPICS, Entry, KnowledgeBase, Source, Topic
+from knowledge.models import REQUIRED_TOPICS, Entry, KnowledgeBase, Topic
 from knowledge.schema import EntrySchema, OutOfScopeSchema, TopicSchema
 
 DEFAULT_KB_PATH = Path(__file__).parent / "base"
@@ -94,7 +94,7 @@ def _pydantic_message(err: dict[str, Any]) -> str:
     ctx = err.get("ctx") or {}
     if kind == "missing":
         return "required field missing"
-    if kind == "extra_forbidden":
+    if kind in ("extra_forbidden", "unexpected_keyword_argument"):
         return "unknown key"
     if kind == "too_short" and "min_length" in ctx:
         return f"at least {ctx['min_length']} required"
@@ -268,19 +268,4 @@ def load_knowledge_base(
 
 
 def _entry(e: EntrySchema, topic: str, display: str, line: int) -> Entry:
-    return Entry(
-        id=e.id,
-        topic=topic,
-        title=e.title,
-        summary=" ".join(e.summary.split()),
-        situations=tuple(e.situations),
-        actions=tuple(e.actions),
-        pitfalls=tuple(e.pitfalls),
-        sources=tuple(Source(s.title, s.file) if s.file else Source(s.practice or "")
-                      for s in e.sources),
-        owner=e.owner,
-        last_reviewed=e.last_reviewed,
-        review_every_days=e.review_every_days,
-        file=display,
-        line=line,
-    )
+    return Entry(**vars(e), topic=topic, file=display, line=line)

@@ -7,6 +7,11 @@ from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 from functools import cached_property
 
+from knowledge.schema import EntrySchema
+from knowledge.sources import Source
+
+__all__ = ["CLOSE_ENOUGH", "REQUIRED_TOPICS", "Entry", "KnowledgeBase", "Source", "Topic"]
+
 REQUIRED_TOPICS: tuple[str, ...] = (
     "communication",
     "stakeholder-engagement",
@@ -29,39 +34,15 @@ def _slug_words(text: str) -> list[str]:
     return "".join(c if c.isalnum() else " " for c in text.lower()).split()
 
 
-@dataclass(frozen=True)
-class Source:
-    """What backs an entry: a seed document (`file` set; users see the title), or practice
-    guidance that no seed states (`file` empty; `title` says what practice it rests on)."""
+@dataclass(frozen=True, kw_only=True)
+class Entry(EntrySchema):
+    """One curated strategy: what to do, in what order, and why.
 
-    title: str
-    file: str = ""
+    Its fields are the validated schema's (`knowledge/schema.py`), plus its topic and where
+    it was found; construct it with keywords.
+    """
 
-    @property
-    def is_practice(self) -> bool:
-        return not self.file
-
-    @property
-    def label(self) -> str:
-        """How surfaces show it: the seed's title, or "Practice guidance: …"."""
-        return f"Practice guidance: {self.title}" if self.is_practice else self.title
-
-
-@dataclass(frozen=True)
-class Entry:
-    """One curated strategy: what to do, in what order, and why."""
-
-    id: str
     topic: str
-    title: str
-    summary: str
-    situations: tuple[str, ...]
-    actions: tuple[str, ...]
-    sources: tuple[Source, ...]
-    owner: str
-    last_reviewed: dt.date
-    review_every_days: int
-    pitfalls: tuple[str, ...] = ()
     file: str = ""
     line: int = 0
 

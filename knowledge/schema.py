@@ -1,14 +1,32 @@
-"""The pydantic schema every knowledge-base YAML file is validated against."""
+"""The pydantic schema every knowledge-base YAML file is validated against.
+
+`EntrySchema` is the one declaration of an entry's fields: a plain frozen dataclass that
+pydantic validates, and that `knowledge.models.Entry` extends with where the entry was found.
+A new entry field is declared here, and serialised in `bot/answer_json.py`.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Annotated
+from dataclasses import dataclass
+from functools import cache
+from typing import Annotated, Any, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    GetCoreSchemaHandler,
+    StringConstraints,
+    TypeAdapter,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import core_schema
 
-from knowledge.sources import SEED_TITLES
+from knowledge.sources import SEED_TITLES, Source
 
 SLUG = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
@@ -49,26 +67,66 @@ class SourceSchema(_Strict):
             raise ValueError("a seed source needs both title and file")
         return self
 
+    def to_source(self) -> Source:
+        """The plain `Source` entries hold."""
+        return Source(self.title or "", self.file) if self.file else Source(self.practice or "")
 
-class EntrySchema(_Strict):
+
+class Items:
+    """Validate a YAML list into a tuple, its length checked on the input as pydantic checks a
+    list's (so one bad item is not also reported as too few); `via` validates each item with
+    another schema and converts it (`SourceSchema` → `Source`)."""
+
+    def __init__(self, *, min_length: int = 0, via: type[SourceSchema] | None = None):
+        self.min_length = min_length
+        self.via = via
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler
+                                     ) -> core_schema.CoreSchema:
+        if self.via is None:
+            item = handler.generate_schema(get_args(source)[0])
+        else:
+            item = core_schema.no_info_after_validator_function(
+                self.via.to_source, handler.generate_schema(self.via))
+        return core_schema.no_info_after_validator_function(
+            tuple, core_schema.list_schema(item, min_length=self.min_length or None))
+
+
+def _two_to_four_sentences(value: str) -> str:
+    n = len(SENTENCE_END.findall(value.strip()))
+    if not 2 <= n <= 4:
+        raise ValueError(f"must be 2 to 4 sentences, found {n}")
+    return " ".join(value.split())
+
+
+@dataclass(frozen=True)
+class EntrySchema:
+    """The fields of one entry as its YAML gives them, validated (`validate_entry`)."""
+
+    __pydantic_config__ = ConfigDict(extra="forbid")
+
     id: Slug
     title: Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=150)]
-    summary: Text
-    situations: list[Text] = Field(min_length=8)
-    actions: list[Text] = Field(min_length=3)
-    pitfalls: list[Text] = Field(default_factory=list)
-    sources: list[SourceSchema] = Field(min_length=1)
+    summary: Annotated[Text, AfterValidator(_two_to_four_sentences)]
+    """Two to four sentences, whitespace folded."""
+    situations: Annotated[tuple[Text, ...], Items(min_length=8)]
+    actions: Annotated[tuple[Text, ...], Items(min_length=3)]
+    sources: Annotated[tuple[Source, ...], Items(min_length=1, via=SourceSchema)]
     owner: Text
     last_reviewed: dt.date
-    review_every_days: int = Field(ge=1, le=1095)
+    review_every_days: Annotated[int, Field(ge=1, le=1095)]
+    pitfalls: Annotated[tuple[Text, ...], Items()] = ()
+    """The one most worth knowing first."""
 
-    @field_validator("summary")
-    @classmethod
-    def _two_to_four_sentences(cls, value: str) -> str:
-        n = len(SENTENCE_END.findall(value.strip()))
-        if not 2 <= n <= 4:
-            raise ValueError(f"must be 2 to 4 sentences, found {n}")
-        return value
+
+@cache
+def _entry_adapter() -> TypeAdapter[EntrySchema]:
+    return TypeAdapter(EntrySchema)
+
+
+def validate_entry(data: Any) -> EntrySchema:
+    """Validate one entry's mapping; raises pydantic's `ValidationError`."""
+    return _entry_adapter().validate_python(data)
 
 
 Term = Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=60)]

@@ -12,22 +12,18 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
-from rich.console import Console
 
 from bot.answer import LOW_CONFIDENCE
+from bot.cli_support import KbOption, fail, kb_path, print_problems
+from bot.cli_support import lines as out
 from knowledge.errors import AdvisorError
 
 if TYPE_CHECKING:
     from bot.advisor import Advisor
     from bot.curation.service import Curator, Outcome, Proposal
+    from bot.log import ConversationLog
+    from bot.settings import Settings
 
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
-
-KbOption = Annotated[
-    Optional[Path],  # noqa: UP045 - Typer needs Optional here
-    typer.Option("--kb", help="Knowledge-base folder (default: ADVISOR_KB_PATH or the shipped base)."),
-]
 DaysOption = Annotated[int, typer.Option("--days", min=1, help="How many days of questions to look at.")]
 YesOption = Annotated[bool, typer.Option("--yes", "-y", help="Apply even if a figure drops by more "
                                          "than 2 points, without asking.")]
@@ -43,15 +39,19 @@ def register(kb_app: typer.Typer) -> None:
         kb_app.command(name)(command)
 
 
-def _fail(message: str) -> typer.Exit:
-    err.print(f"error: {message}", markup=False)
-    return typer.Exit(1)
-
-
 @contextmanager
 def _curator(kb: Path | None, *, measure: bool = True) -> Iterator[Curator]:
     """A curator on the configured database; every known error becomes one clear line."""
     from bot.curation.service import Curator
+
+    with _database() as (settings, log):
+        yield Curator(settings=settings, log=log, kb_path=kb, measure_quality=measure)
+
+
+@contextmanager
+def _database() -> Iterator[tuple[Settings, ConversationLog]]:
+    """The settings and the conversation log on the configured database, its schema ready and
+    spooled exchanges stored; every known error becomes one clear line. Loads no scikit-learn."""
     from bot.log import ConversationLog
     from bot.settings import load_settings
     from knowledge import KnowledgeBaseError
@@ -62,13 +62,12 @@ def _curator(kb: Path | None, *, measure: bool = True) -> Iterator[Curator]:
         log = ConversationLog.from_settings(settings)
         log.prepare()
         log.replay()  # exchanges one-shot commands (`advisor ask`) handed to the spool
-        yield Curator(settings=settings, log=log, kb_path=kb, measure_quality=measure)
+        yield settings, log
     except KnowledgeBaseError as exc:
-        for p in exc.problems:
-            err.print(f"{p.severity}: {p}", markup=False)
-        raise _fail("the knowledge base would be invalid: nothing was changed") from None
+        print_problems(exc.problems)
+        raise fail("the knowledge base would be invalid: nothing was changed") from None
     except AdvisorError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     finally:
         if log is not None:
             log.close()
@@ -192,13 +191,12 @@ def reviewed(
 def stale(kb: KbOption = None) -> None:
     """Entries past last_reviewed + review_every_days, with their owners."""
     from bot.curation.stale import stale_entries
-    from bot.settings import load_settings
     from knowledge import KnowledgeBaseError, load_knowledge_base
 
     try:
-        base = load_knowledge_base(kb or load_settings().advisor_kb_path)
+        base = load_knowledge_base(kb_path(kb))
     except KnowledgeBaseError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     found = stale_entries(base)
     if not found:
         out.print(f"no entries are past their review date ({len(base.entries)} checked)",
@@ -241,14 +239,13 @@ def reload(kb: KbOption = None) -> None:
     try:
         base = load_knowledge_base(kb or settings.advisor_kb_path)
     except KnowledgeBaseError as exc:
-        for p in exc.problems:
-            err.print(f"{p.severity}: {p}", markup=False)
-        raise _fail("the knowledge base is invalid; the server keeps serving its current "
+        print_problems(exc.problems)
+        raise fail("the knowledge base is invalid; the server keeps serving its current "
                     "version") from None
     try:
         pid = signal_reload(settings.advisor_data_dir)
     except ServerNotRunning as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     out.print(f"asked the advisor server (pid {pid}) to reload knowledge base {base.version}; "
               "/healthz shows the version it serves", markup=False)
 
@@ -257,8 +254,10 @@ def audit(
     limit: Annotated[int, typer.Option(min=1, help="How many events to show.")] = 20,
 ) -> None:
     """The latest admin actions (and refused attempts): who, when, what."""
-    with _curator(None, measure=False) as curator:
-        events = curator.audit.recent(limit=limit)
+    from bot.curation.audit import AuditLog
+
+    with _database() as (_, log):
+        events = AuditLog(log.database.engine).recent(limit=limit)
     if not events:
         out.print("no admin actions recorded yet", markup=False)
         return
@@ -288,7 +287,7 @@ def _apply(curator: Curator, proposal: Proposal, *, yes: bool) -> None:
         outcome = curator.commit(actor, proposal, confirmed=yes)
     except NeedsConfirmation as exc:
         if not typer.confirm(f"{exc}. Apply anyway?", default=False):
-            raise _fail("not applied") from None
+            raise fail("not applied") from None
         outcome = curator.commit(actor, proposal, confirmed=True)
     _print_outcome(outcome)
 

@@ -13,7 +13,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
-from rich.console import Console
+
+from bot.cli_support import err, fail
+from bot.cli_support import lines as out
 
 if TYPE_CHECKING:
     from bot.log import ConversationLog
@@ -21,20 +23,12 @@ if TYPE_CHECKING:
 log_app = typer.Typer(help="Purge, forget, export and replay the conversation log.", no_args_is_help=True)
 db_app = typer.Typer(help="The conversation log's database schema.", no_args_is_help=True)
 
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
-
 _DATE_FORMATS = ["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S"]
 
 
 class ExportFormat(StrEnum):
     csv = "csv"
     jsonl = "jsonl"
-
-
-def _fail(message: str) -> typer.Exit:
-    err.print(f"error: {message}", markup=False)
-    return typer.Exit(1)
 
 
 def _open_log(*, replay: bool = True) -> ConversationLog:
@@ -48,7 +42,7 @@ def _open_log(*, replay: bool = True) -> ConversationLog:
         if replay:
             log.replay()  # what one-shot commands handed off, and what waited out an outage
     except (LogError, SettingsError) as error:
-        raise _fail(str(error)) from None
+        raise fail(str(error)) from None
     return log
 
 
@@ -78,13 +72,13 @@ def db_upgrade(
     try:
         settings = load_settings()
     except SettingsError as error:
-        raise _fail(str(error)) from None
+        raise fail(str(error)) from None
     engine = make_engine(normalize_url(settings.database_url, settings.advisor_data_dir))
     try:
         upgrade(engine, revision)
         out.print(f"{safe_url(engine)}: schema at {current_revision(engine)}")
     except Exception as error:
-        raise _fail(f"could not upgrade {safe_url(engine)}: {type(error).__name__}") from error
+        raise fail(f"could not upgrade {safe_url(engine)}: {type(error).__name__}") from error
     finally:
         engine.dispose()
 
@@ -188,4 +182,4 @@ def _run(fn):  # type: ignore[no-untyped-def]
     try:
         return fn()
     except LogError as error:
-        raise _fail(str(error)) from None
+        raise fail(str(error)) from None

@@ -222,13 +222,13 @@ def draft_errors(form: DraftForm, *, cluster_situations: int,
     from pydantic import ValidationError
 
     from knowledge.editor import slugify
-    from knowledge.schema import EntrySchema
+    from knowledge.schema import validate_entry
     from knowledge.sources import SEED_TITLES
 
     file, source = next(iter(SEED_TITLES.items()))
     errors: dict[str, str] = {} if form.topic else {TOPIC: "Choose a topic."}
     try:
-        EntrySchema.model_validate({
+        validate_entry({
             "id": slugify(form.title), "title": form.title, "summary": form.summary,
             "situations": [f"q{i}" for i in range(cluster_situations)] + list(form.situations),
             "actions": list(form.actions), "sources": [{"title": source, "file": file}],

@@ -197,7 +197,7 @@ def test_cached_model_is_reused_and_a_broken_one_replaced(synthetic_kb_dir: Path
 def test_json_lines_are_exactly_the_json_of_the_answer(shipped_advisor: Advisor):
     import json
 
-    from bot.json_lines import answer_json_line
+    from bot.answer_json import answer_json_line
 
     questions = ["staff fear for their jobs", "", "where is the printer", 'quote " and \\ and é ✓',
                  "our pilot has dragged on", "privacy worries block the launch of the portal"]
@@ -212,7 +212,7 @@ def test_json_lines_are_exactly_the_json_of_the_answer(shipped_advisor: Advisor)
 def test_json_lines_match_for_any_question(shipped_advisor: Advisor, text: str):
     import json
 
-    from bot.json_lines import answer_json_line
+    from bot.answer_json import answer_json_line
 
     answer = shipped_advisor.answer(text)
     assert answer_json_line(answer) == json.dumps(answer.to_json(), ensure_ascii=False)

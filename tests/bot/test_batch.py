@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from bot.advisor import Advisor
+from bot.answer_json import answer_json_line
 from bot.batch import answer_stream
-from bot.json_lines import answer_json_line
 
 
 @pytest.fixture(scope="module")

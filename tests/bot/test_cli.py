@@ -99,6 +99,39 @@ def test_kb_validate_exit_codes(kb_copy: Path):
     assert "measurement.yaml:1: title: required field missing" in bad.output
 
 
+def test_kb_validate_takes_kb_like_its_siblings_and_still_a_path(kb_copy: Path):
+    for args in (["--kb", str(kb_copy)], [str(kb_copy)], [str(kb_copy), "--kb", str(kb_copy)]):
+        ok = runner.invoke(app, ["kb", "validate", *args])
+        assert ok.exit_code == 0 and ok.output.startswith("ok: 10 topics, 40 entries"), args
+    (kb_copy / "measurement.yaml").write_text("id: measurement\n")
+    bad = runner.invoke(app, ["kb", "validate", "--kb", str(kb_copy)])
+    assert bad.exit_code == 1 and "measurement.yaml:1: title: required field missing" in bad.output
+    twice = runner.invoke(app, ["kb", "validate", str(kb_copy), "--kb", str(kb_copy.parent)])
+    assert twice.exit_code == 2 and twice.stderr.strip().splitlines() == [
+        "error: give the knowledge-base folder once: as PATH or as --kb"]
+
+
+def test_usage_errors_are_one_line_without_pydantic_wording():
+    bad_choice = runner.invoke(app, ["log", "export", "--format", "xml"], prog_name="advisor")
+    assert bad_choice.exit_code == 2
+    assert bad_choice.stderr.strip().splitlines() == [
+        "error: invalid value for '--format': 'xml' is not one of 'csv', 'jsonl'; "
+        "see 'advisor log export --help'"]
+    unknown = runner.invoke(app, ["kb", "audit", "--nope"], prog_name="advisor")
+    assert unknown.exit_code == 2
+    assert unknown.stderr.strip().splitlines() == [
+        "error: no such option: --nope; see 'advisor kb audit --help'"]
+    assert runner.invoke(app, []).output.lstrip().startswith("Usage: ")  # still the help page
+
+
+def test_help_pages_show_no_type_beside_flags():
+    for command in (["kb", "validate"], ["ask"], ["log", "export"], ["kb", "gaps"], []):
+        page = runner.invoke(app, [*command, "--help"], terminal_width=100).output
+        assert "<bool>" not in page, command
+        assert "--help" in page
+    assert "<path>" in runner.invoke(app, ["kb", "validate", "--help"]).output  # other types stay
+
+
 def test_kb_validate_strict_fails_on_warnings(kb_copy: Path):
     f = kb_copy / "measurement.yaml"
     f.write_text(f.read_text().replace("last_reviewed: '2026-11-01'", "last_reviewed: 2020-01-01", 1))
@@ -229,3 +262,77 @@ def test_a_bug_is_one_line_and_a_crash_report(tmp_path: Path, monkeypatch, capsy
     assert len(lines) == 1 and lines[0].startswith("error: unexpected IndexError: index (26311)")
     assert str(tmp_path / "crash.log") in lines[0]
     assert "Traceback" in (tmp_path / "crash.log").read_text()
+
+
+READ_ONLY = (["kb", "audit"], ["eval", "no-such-set.yaml"], ["topics"], ["show", "plan-rollback"],
+             ["checklist", "measurement"], ["kb", "validate"], ["kb", "stale"],
+             ["log", "export"], ["--help"])
+
+
+@pytest.mark.parametrize("command", READ_ONLY, ids=" ".join)
+def test_commands_that_only_read_do_not_load_scikit_learn(command: list[str], tmp_path: Path):
+    code = ("import sys\nfrom bot.cli import main\ntry:\n    main()\nexcept SystemExit:\n    pass\n"
+            "print('sklearn' in sys.modules, file=sys.stderr)")
+    run = subprocess.run([sys.executable, "-c", code, *command], capture_output=True, text=True,
+                         timeout=120, env={**os.environ, "ADVISOR_DATA_DIR": str(tmp_path)},
+                         cwd=tmp_path)
+    assert run.stderr.strip().splitlines()[-1] == "False", run.stderr
+
+
+def test_ask_with_an_empty_question_prints_one_shot_help(synthetic_kb_dir: Path):
+    result = runner.invoke(app, ["ask", "--kb", str(synthetic_kb_dir), ""])
+    assert result.exit_code == 0
+    assert 'advisor ask "' in result.output and "'quit' ends the chat" not in result.output
+
+
+def test_chat_hints_name_chat_commands_not_shell_commands(synthetic_kb_dir: Path):
+    q = _situation(synthetic_kb_dir, "pilots-rollout", 1)
+    result = runner.invoke(app, ["chat", "--kb", str(synthetic_kb_dir)],
+                           input=f"{q}\n1\nchecklist zzzz-nothing\nwhere is the printer\nquit\n")
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.output.split())
+    assert "checklist pilots-rollout-entry-1" in text and "'entries' lists them" in text
+    assert "Type 'topics' to see them." in text
+    assert not any(c in text for c in ("advisor checklist", "advisor show", "advisor topics"))
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="needs a pseudo-terminal")
+def test_chat_edits_lines_and_recalls_history_at_a_terminal(synthetic_kb_dir: Path, tmp_path: Path):
+    import pty
+    import select
+    import time
+
+    main, secondary = pty.openpty()
+    proc = subprocess.Popen(
+        [sys.executable, "-c", "from bot.cli import main; main()", "chat", "--kb",
+         str(synthetic_kb_dir)], stdin=secondary, stdout=secondary, stderr=secondary,
+        env={**os.environ, "ADVISOR_DATA_DIR": str(tmp_path), "TERM": "xterm"}, close_fds=True)
+    os.close(secondary)
+    seen = b""
+
+    def read_until(marker: bytes, times: int = 1, timeout: float = 60) -> None:
+        nonlocal seen
+        deadline = time.monotonic() + timeout
+        while seen.count(marker) < times and time.monotonic() < deadline:
+            if select.select([main], [], [], 0.2)[0]:
+                try:
+                    seen += os.read(main, 65536)
+                except OSError:
+                    return
+
+    try:
+        read_until(b"you> ")
+        os.write(main, b"topics\r")
+        read_until(b"you> ", times=2)  # the topics, then the prompt again
+        start = len(seen)
+        os.write(main, b"\x1b[A\r")  # arrow up, enter: the previous line again
+        read_until(b"you> ", times=3)
+        os.write(main, b"quit\r")
+        read_until(b"Goodbye.", timeout=30)
+        proc.wait(timeout=60)
+    finally:
+        proc.kill()
+        os.close(main)
+    again = seen[start:]
+    assert b"^[[A" not in again
+    assert b"strategies)" in again  # the recalled 'topics' ran again

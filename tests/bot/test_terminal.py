@@ -77,3 +77,45 @@ def test_full_strategy_and_entry_list_fit_80_columns(shipped_advisor: Advisor):
     assert max(len(line) for line in lines) <= 80
     assert sum(1 for line in lines if line.startswith("  ") and not line.startswith("   ")) == \
         len(shipped_advisor.kb.entries)
+
+
+SHELL_COMMANDS = ("advisor checklist", "advisor show", "advisor topics", "advisor ask")
+
+
+def test_chat_hints_use_chat_words_and_one_shot_hints_shell_commands(shipped_advisor: Advisor):
+    answer = shipped_advisor.answer(QUESTIONS[0])
+    lead = answer.recommendations[0]
+    chat = " ".join(screen(render_answer(answer, chat=True)))
+    opened = " ".join(screen(render_entry(lead.entry, lead, all_actions=True, chat=True)))
+    for text in (chat, opened):
+        assert f"checklist {lead.entry.id}" in text
+        assert not any(command in text for command in SHELL_COMMANDS), text
+    one_shot = " ".join(screen(render_answer(answer)))
+    assert f"advisor checklist {lead.entry.id}" in one_shot
+
+
+def test_out_of_scope_reply_in_the_chat_points_to_chat_commands(shipped_advisor: Advisor):
+    answer = shipped_advisor.answer("where is the printer")
+    assert answer.out_of_scope
+    chat = " ".join(screen(render_answer(answer, chat=True)))
+    assert "Type 'topics' to see them." in chat
+    assert not any(command in chat for command in SHELL_COMMANDS)
+    assert "Type 'topics'" not in " ".join(screen(render_answer(answer)))  # one-shot: as before
+
+
+def test_an_empty_one_shot_question_gets_one_shot_help(shipped_advisor: Advisor):
+    empty = shipped_advisor.answer("")
+    one_shot = "\n".join(screen(render_answer(empty)))
+    assert "Describe a situation" in one_shot and 'advisor ask "' in one_shot
+    assert "'quit' ends the chat" not in one_shot
+    assert "'quit' ends the chat" in " ".join(screen(render_answer(empty, chat=True)))
+    assert max(len(line) for line in screen(render_answer(empty))) <= 80
+
+
+@pytest.mark.parametrize(("confidence", "shown"), [(0.996, ">99%"), (0.995, ">99%"),
+                                                    (0.994, "99%"), (0.77, "77%")])
+def test_confidence_is_never_rounded_up_to_100_percent(shipped_advisor: Advisor,
+                                                        confidence: float, shown: str):
+    answer = dataclasses.replace(shipped_advisor.answer(QUESTIONS[0]), confidence=confidence)
+    text = " ".join(screen(render_answer(answer)))
+    assert f"confidence, {shown})" in text and "100%" not in text

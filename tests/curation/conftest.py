@@ -78,4 +78,6 @@ def fake_answer(question: str, topic: str | None, confidence: float,
 
 
 def _entry(entry_id: str, topic: str) -> Entry:
-    return Entry(entry_id, topic, entry_id, "s", (), ("a",), (), "o", dt.date(2026, 1, 1), 365)
+    return Entry(id=entry_id, topic=topic, title=entry_id, summary="s", situations=(),
+                 actions=("a",), sources=(), owner="o", last_reviewed=dt.date(2026, 1, 1),
+                 review_every_days=365)

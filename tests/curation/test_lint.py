@@ -18,8 +18,9 @@ def _kb(sizes: dict[str, list[int]]) -> KnowledgeBase:
     topics = []
     for topic, counts in sizes.items():
         entries = tuple(
-            Entry(f"{topic}-{i}", topic, "t", "s", tuple(f"{topic} {i} s{j}" for j in range(n)),
-                  ("a",), (), "o", dt.date(2026, 1, 1), 365)
+            Entry(id=f"{topic}-{i}", topic=topic, title="t", summary="s",
+                  situations=tuple(f"{topic} {i} s{j}" for j in range(n)), actions=("a",),
+                  sources=(), owner="o", last_reviewed=dt.date(2026, 1, 1), review_every_days=365)
             for i, n in enumerate(counts))
         topics.append(Topic(topic, topic, "", entries))
     return KnowledgeBase(tuple(topics), ("where is the printer",), "v")

@@ -202,3 +202,29 @@ def test_a_yaml_alias_bomb_is_refused_at_its_line_without_expanding(kb_copy: Pat
     errors = _errors(kb_copy)
     assert f"{f}:{line}: YAML aliases (&anchor / *alias) are not allowed in the knowledge base: " \
            "write the text out" in errors
+
+
+def test_entry_fields_are_the_schema_fields_plus_where_it_was_found():
+    import dataclasses
+
+    from knowledge.models import Entry
+    from knowledge.schema import EntrySchema
+
+    schema = [f.name for f in dataclasses.fields(EntrySchema)]
+    assert [f.name for f in dataclasses.fields(Entry)] == [*schema, "topic", "file", "line"]
+    entry = load_knowledge_base().entries[0]
+    assert isinstance(entry, EntrySchema) and isinstance(entry.situations, tuple)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        entry.title = "changed"  # type: ignore[misc]
+
+
+def test_knowledge_imports_nothing_of_the_bot_slack_or_scikit_learn():
+    import subprocess
+    import sys
+
+    code = ("import sys, knowledge, knowledge.editor, knowledge.synthetic; "
+            "knowledge.load_knowledge_base(); "
+            "print(sorted({m.split('.')[0] for m in sys.modules} & {'bot', 'sklearn', 'slack_bolt'}))")
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip() == "[]"

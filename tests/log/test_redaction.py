@@ -353,7 +353,8 @@ def test_the_score_counts_a_partly_redacted_name_as_a_miss() -> None:
     assert score(sample, lambda t: "[name]").over_redaction == 1.0  # "ask" was removed too
 
 
-@pytest.mark.parametrize("question", ["lone \ud800 surrogate in a question", "line\x85break \u2028 and NUL\x00"])
+@pytest.mark.parametrize("question", ["lone \ud800 surrogate in a question",
+                                      "line\x85break \u2028 and NUL\x00"])
 def test_every_answered_exchange_is_stored_whatever_its_characters(backend: Backend, question: str) -> None:
     # Given questions a UTF-8 encoder refuses or a line reader would split, When they are logged
     log = backend.logs[0] if backend.logs else backend.started()

@@ -70,8 +70,9 @@ def big_kb(topics: int = 12, entries: int = 15, title: str = "A strategy") -> Kn
     source = (Source("Seed", "000_23b929e102732082.txt"),)
     return KnowledgeBase(tuple(
         Topic(f"topic-{t}", f"Topic {t} " + "x" * 100, "d", tuple(
-            Entry(f"topic-{t}-entry-{e}", f"topic-{t}", f"{title} {e} " + "y" * 100, "s.", ("q",),
-                  ("a",), source, "Team", dt.date(2026, 1, 1), 365)
+            Entry(id=f"topic-{t}-entry-{e}", topic=f"topic-{t}", title=f"{title} {e} " + "y" * 100,
+                  summary="s.", situations=("q",), actions=("a",), sources=source, owner="Team",
+                  last_reviewed=dt.date(2026, 1, 1), review_every_days=365)
             for e in range(entries)))
         for t in range(topics)), (), "big")
 
