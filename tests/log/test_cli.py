@@ -233,3 +233,21 @@ def test_batch_json_runs_write_nothing(synthetic_kb_dir: Path, sqlite_env) -> No
 def test_every_exchange_id_is_a_uuid(backend: Backend) -> None:
     for exchange_id in seed(backend):
         assert uuid.UUID(hex=exchange_id).hex == exchange_id
+
+
+FORMULAS = ['=HYPERLINK("http://evil.example","click")', "+cmd|' /C calc'!A0", "-2+3", "@SUM(A1)",
+            "\tstarts with a tab"]
+
+
+def test_csv_export_neutralises_spreadsheet_formulas(backend: Backend, tmp_path: Path) -> None:
+    # Given questions that a spreadsheet would run as formulas
+    log = backend.started()
+    for q in FORMULAS:
+        log.record(ExchangeIn("dm", q, make_answer(), 5.0, user_id="U1AAAAAAA"))
+    log.close()
+    # When the log is exported as CSV, Then each such cell starts with an apostrophe
+    out = tmp_path / "export.csv"
+    result = invoke(backend, "log", "export", "--format", "csv", "--output", str(out))
+    assert result.exit_code == 0, result.output
+    questions = [r["question"] for r in csv.DictReader(io.StringIO(out.read_text()))]
+    assert sorted(questions) == sorted("'" + q for q in FORMULAS)
