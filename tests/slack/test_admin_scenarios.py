@@ -329,14 +329,19 @@ def test_a_broken_edit_on_disk_is_refused_with_file_and_line_and_the_old_version
     assert post.args["blocks"][0]["text"]["text"] == "Measurement"
 
 
-def test_a_non_admin_is_refused_politely_nothing_changes_and_the_attempts_are_audited(
-        server: Server, fake: FakeSlack, kb: Path) -> None:
+def _an_open_cluster(server: Server, fake: FakeSlack, kb: Path) -> tuple[dict[str, str], str]:
+    """The YAML files as they are, and the id of a gap cluster an admin sees listed."""
     ask(server, fake, ZEPHYRIX)
     wait_for_gaps(server, len(ZEPHYRIX))
     files = {p.name: p.read_text() for p in kb.glob("*.yaml")}
     _, listing = slash(server, fake, "admin gaps", user=ADMIN)
     _, buttons = cluster_of(listing, ZEPHYRIX)
-    cluster_id = v.unpack(find_action([buttons], v.GAP_ADD)["value"])["g"]
+    return files, v.unpack(find_action([buttons], v.GAP_ADD)["value"])["g"]
+
+
+def test_a_non_admin_is_refused_politely_nothing_changes_and_the_attempts_are_audited(
+        server: Server, fake: FakeSlack, kb: Path) -> None:
+    files, cluster_id = _an_open_cluster(server, fake, kb)
 
     ack, refusal = slash(server, fake, "admin gaps", user=SOMEONE)
     assert ack == b"" and refusal.args["text"] == REFUSAL
@@ -368,12 +373,7 @@ def test_a_non_admin_is_refused_politely_nothing_changes_and_the_attempts_are_au
 def test_a_slack_user_whose_id_reads_like_the_command_line_actor_gets_no_admin_rights(
         server: Server, fake: FakeSlack, kb: Path) -> None:
     # Given signed requests whose user id is "cli:root", the command-line twins' actor name
-    ask(server, fake, ZEPHYRIX)
-    wait_for_gaps(server, len(ZEPHYRIX))
-    files = {p.name: p.read_text() for p in kb.glob("*.yaml")}
-    _, listing = slash(server, fake, "admin gaps", user=ADMIN)
-    _, buttons = cluster_of(listing, ZEPHYRIX)
-    cluster_id = v.unpack(find_action([buttons], v.GAP_ADD)["value"])["g"]
+    files, cluster_id = _an_open_cluster(server, fake, kb)
     # When they ask for admin actions, Then each is refused and nothing changes
     _, refusal = slash(server, fake, "admin reload", user="cli:root")
     assert refusal.args["text"] == REFUSAL
