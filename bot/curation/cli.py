@@ -25,6 +25,17 @@ if TYPE_CHECKING:
     from bot.settings import Settings
 
 DaysOption = Annotated[int, typer.Option("--days", min=1, help="How many days of questions to look at.")]
+LowConfidenceOption = Annotated[float, typer.Option(
+    "--low-confidence", min=0, max=1, help="Answers below this confidence count as gaps.")]
+RefDaysOption = Annotated[Optional[int], typer.Option(  # noqa: UP045
+    "--days", min=1, help="The window the cluster was listed with (default: the one in the "
+    "reference, else 30).")]
+RefLowOption = Annotated[Optional[float], typer.Option(  # noqa: UP045
+    "--low-confidence", min=0, max=1, help="The confidence line the cluster was listed with "
+    "(default: the one in the reference, else the advisor's).")]
+ClusterArgument = Annotated[str, typer.Argument(
+    help="The cluster reference from `advisor kb gaps` (an id, with the options it was "
+    "listed with after @ when they were not the defaults).")]
 YesOption = Annotated[bool, typer.Option("--yes", "-y", help="Apply even if a figure drops by more "
                                          "than 2 points, without asking.")]
 NoCheckOption = Annotated[bool, typer.Option("--no-check", help="Skip the before/after "
@@ -79,6 +90,19 @@ def _advisor(curator: Curator) -> Advisor:
     return Advisor.load(curator.kb_path, cache_dir=curator.data_dir / "models")
 
 
+def _find(curator: Curator, reference: str, days: int | None,
+          low_confidence: float | None):  # type: ignore[no-untyped-def]
+    """The open cluster a reference names, under the options it was listed with (options
+    given on this command win)."""
+    from bot.curation.gaps import DEFAULT_DAYS, ClusterRef
+
+    ref = ClusterRef.parse(reference)
+    days = days if days is not None else ref.days or DEFAULT_DAYS
+    low = low_confidence if low_confidence is not None else ref.low_confidence
+    options = {} if low is None else {"low_confidence": low}
+    return curator.cluster(_advisor(curator), ref.id, days=days, **options)
+
+
 def _actor() -> str:
     from bot.curation.audit import cli_actor
 
@@ -90,12 +114,12 @@ def gaps(
     export: Annotated[Optional[Path], typer.Option(  # noqa: UP045
         "--export", help="Write the clusters and proposals to a file: .yaml to review, "
         ".diff/.patch for git apply.")] = None,
-    low_confidence: Annotated[float, typer.Option(
-        min=0, max=1, help="Answers below this confidence count as gaps.")] = LOW_CONFIDENCE,
+    low_confidence: LowConfidenceOption = LOW_CONFIDENCE,
     kb: KbOption = None,
 ) -> None:
     """Questions the advisor could not answer well, grouped by similarity (the gaps inbox)."""
     from bot.curation.export import export_gaps
+    from bot.curation.gaps import ClusterRef
 
     with _curator(kb) as curator:
         advisor = _advisor(curator)
@@ -115,7 +139,8 @@ def gaps(
         topic = c.likely_topic or "?"
         source = "users re-routed" if c.topic_from == "rerouted" else "model"
         why = ", ".join(f"{k} {v}" for k, v in c.reasons.items())
-        out.print(f"\n{c.id}  {c.size} question(s)  likely topic: {topic} ({source})  "
+        ref = ClusterRef.listed(c, days=days, low_confidence=low_confidence)
+        out.print(f"\n{ref}  {c.size} question(s)  likely topic: {topic} ({source})  "
                   f"closest entry: {c.suggested_entry or '-'}  [{why}]", markup=False)
         out.print(f"    {c.representative.question!r}", markup=False)
     out.print("\nAct on one: advisor kb accept ID --entry ENTRY · advisor kb draft ID --topic T "
@@ -123,23 +148,24 @@ def gaps(
 
 
 def accept(
-    cluster_id: Annotated[str, typer.Argument(help="The cluster id from `advisor kb gaps`.")],
+    cluster_id: ClusterArgument,
     entry: Annotated[str, typer.Option("--entry", help="The entry to add the questions to.")],
-    days: DaysOption = 30,
+    days: RefDaysOption = None,
+    low_confidence: RefLowOption = None,
     yes: YesOption = False,
     no_check: NoCheckOption = False,
     kb: KbOption = None,
 ) -> None:
     """Add a cluster's questions (redacted) as situations of an entry, then reload."""
     with _curator(kb, measure=not no_check) as curator:
-        cluster = curator.cluster(_advisor(curator), cluster_id, days=days)
+        cluster = _find(curator, cluster_id, days, low_confidence)
         out.print(f"adding {len(cluster.situations)} question(s) of cluster {cluster.id} to "
                   f"{entry}", markup=False)
         _apply(curator, curator.propose_accept(cluster, entry), yes=yes)
 
 
 def draft(
-    cluster_id: Annotated[str, typer.Argument(help="The cluster id from `advisor kb gaps`.")],
+    cluster_id: ClusterArgument,
     topic: Annotated[str, typer.Option("--topic", help="The topic the new entry belongs to.")],
     title: Annotated[str, typer.Option("--title", help="The entry's title.")],
     summary: Annotated[str, typer.Option("--summary", help="Two to four sentences.")],
@@ -151,14 +177,15 @@ def draft(
     owner: Annotated[Optional[str], typer.Option(  # noqa: UP045
         "--owner", help="A team, or a Slack user id for review reminders (default: the "
         "topic's usual owner).")] = None,
-    days: DaysOption = 30,
+    days: RefDaysOption = None,
+    low_confidence: RefLowOption = None,
     yes: YesOption = False,
     no_check: NoCheckOption = False,
     kb: KbOption = None,
 ) -> None:
     """Draft a new entry in a topic from a cluster's questions, then reload."""
     with _curator(kb, measure=not no_check) as curator:
-        cluster = curator.cluster(_advisor(curator), cluster_id, days=days)
+        cluster = _find(curator, cluster_id, days, low_confidence)
         proposal = curator.propose_draft(cluster, topic=topic, title=title, summary=summary,
                                          actions=action, situations=situation or (),
                                          entry_id=entry_id, owner=owner)
@@ -166,13 +193,14 @@ def draft(
 
 
 def dismiss(
-    cluster_id: Annotated[str, typer.Argument(help="The cluster id from `advisor kb gaps`.")],
-    days: DaysOption = 30,
+    cluster_id: ClusterArgument,
+    days: RefDaysOption = None,
+    low_confidence: RefLowOption = None,
     kb: KbOption = None,
 ) -> None:
     """Take a cluster out of the gaps inbox for good."""
     with _curator(kb, measure=False) as curator:
-        cluster = curator.cluster(_advisor(curator), cluster_id, days=days)
+        cluster = _find(curator, cluster_id, days, low_confidence)
         audit_id = curator.dismiss(_actor(), cluster)
     out.print(f"dismissed cluster {cluster.id} ({cluster.size} questions); audit #{audit_id}",
               markup=False)

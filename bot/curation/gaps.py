@@ -3,14 +3,18 @@
 A gap question is an exchange in the window that the advisor abstained on, answered with low
 confidence, or that a user marked not helpful or re-routed to another topic. Questions are
 read (already redacted) from the conversation log; those an admin has dealt with are left
-out. Each cluster gets a stable id (a hash of its sorted exchange ids), a representative
-question (the medoid), the likely topic and the entry it most resembles.
+out. Each cluster gets an id anchored on its oldest question (so it survives new questions
+joining the cluster between `kb gaps` and `kb accept`), a representative question (the
+medoid), the likely topic and the entry it most resembles. A listing made with other than
+the default window or confidence line writes them into the reference it shows
+(`3f2a9c1b7d4e@60d,0.60`), so the next command finds the same cluster.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -100,9 +104,43 @@ class GapCluster:
         }
 
 
-def cluster_id(exchange_ids: Sequence[str]) -> str:
-    """A stable id for a set of exchanges: the first 12 hex digits of a SHA-256."""
-    return hashlib.sha256(",".join(sorted(exchange_ids)).encode()).hexdigest()[:12]
+def cluster_id(anchor_exchange_id: str) -> str:
+    """A cluster's id: the first 12 hex digits of a SHA-256 of its oldest exchange's id."""
+    return hashlib.sha256(anchor_exchange_id.encode()).hexdigest()[:12]
+
+
+@dataclass(frozen=True)
+class ClusterRef:
+    """A cluster id with the listing options it was found under (None: the default)."""
+
+    id: str
+    days: int | None = None
+    low_confidence: float | None = None
+
+    def __str__(self) -> str:
+        if self.days is None and self.low_confidence is None:
+            return self.id
+        days = self.days if self.days is not None else DEFAULT_DAYS
+        low = self.low_confidence if self.low_confidence is not None else LOW_CONFIDENCE
+        return f"{self.id}@{days}d,{low:.2f}"
+
+    @classmethod
+    def listed(cls, cluster: GapCluster, *, days: int, low_confidence: float) -> ClusterRef:
+        """The reference to show for a cluster listed with these options."""
+        if days == DEFAULT_DAYS and low_confidence == LOW_CONFIDENCE:
+            return cls(cluster.id)
+        return cls(cluster.id, days, low_confidence)
+
+    @classmethod
+    def parse(cls, text: str) -> ClusterRef:
+        """`3f2a9c1b7d4e` or `3f2a9c1b7d4e@60d,0.60`; `GapNotFound` if malformed."""
+        ident, _, options = text.strip().lower().partition("@")
+        if not options:
+            return cls(ident)
+        match = re.fullmatch(r"(\d{1,4})d,(0(?:\.\d+)?|1(?:\.0+)?)", options)
+        if not match:
+            raise GapNotFound(f"{text!r} is not a cluster reference (expected ID or ID@60d,0.45)")
+        return cls(ident, int(match.group(1)), float(match.group(2)))
 
 
 def gap_questions(
@@ -160,7 +198,7 @@ def find_gaps(
         rep = questions[c.representative]
         topic, source = _likely_topic(advisor, rep, members)
         out.append(GapCluster(
-            id=cluster_id([q.exchange_id for q in members]),
+            id=cluster_id(members[0].exchange_id),
             questions=members,
             representative=rep,
             likely_topic=topic,

@@ -159,6 +159,20 @@ def test_an_invalid_draft_prints_every_error_with_file_and_line(cluster_id: str,
     assert "nothing was changed" in result.output
 
 
+def test_the_options_a_cluster_was_listed_with_travel_with_its_reference(cluster_id: str) -> None:
+    # Given the inbox listed with another window and confidence line than the defaults
+    listing = _invoke("kb", "gaps", "--days", "60", "--low-confidence", "0.6")
+    assert listing.exit_code == 0, listing.output
+    ref = next(ln.split()[0] for ln in listing.output.splitlines() if ln.startswith(cluster_id))
+    assert ref == f"{cluster_id}@60d,0.60"
+    # When the admin acts on the reference as shown, Then the same cluster is found
+    dismissed = _invoke("kb", "dismiss", ref)
+    assert dismissed.exit_code == 0, dismissed.output
+    assert f"dismissed cluster {cluster_id} (3 questions)" in dismissed.output
+    bad = _invoke("kb", "dismiss", f"{cluster_id}@sixty")
+    assert bad.exit_code == 1 and "is not a cluster reference" in bad.output
+
+
 def test_dismiss_and_unknown_clusters(cluster_id: str) -> None:
     result = _invoke("kb", "dismiss", cluster_id)
     assert result.exit_code == 0 and f"dismissed cluster {cluster_id} (3 questions)" in result.output

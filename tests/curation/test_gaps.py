@@ -64,7 +64,7 @@ def test_similar_abstentions_form_one_cluster_with_a_topic_and_an_entry(
 
     big = clusters[0]
     assert sorted(big.exchange_ids) == sorted(ids)
-    assert big.id == cluster_id(ids) == cluster_id(list(reversed(ids)))
+    assert big.id == cluster_id(ids[0])  # anchored on the oldest question
     assert big.representative.question in ZEPHYRIX
     assert big.situations[0] == big.representative.question
     assert sorted(big.situations) == sorted(ZEPHYRIX)
@@ -73,6 +73,23 @@ def test_similar_abstentions_form_one_cluster_with_a_topic_and_an_entry(
     assert big.reasons == {"out_of_scope": 4}
     assert [c.size for c in clusters] == [4, 1]
     assert big.to_json()["questions"] == list(big.situations)
+
+
+def test_a_cluster_keeps_its_id_when_a_similar_question_arrives(
+        conversation_log: ConversationLog, shipped_live: LiveAdvisor) -> None:
+    # Given a cluster an admin has listed
+    advisor = shipped_live.current
+    for q in ZEPHYRIX[:3]:
+        record(conversation_log, q, advisor.answer(q))
+    conversation_log.flush()
+    [listed] = find_gaps(conversation_log.queries, advisor)
+    # When another question like them arrives before the admin acts
+    record(conversation_log, ZEPHYRIX[3], advisor.answer(ZEPHYRIX[3]))
+    conversation_log.flush()
+    # Then the id the admin copied still finds the cluster, now with the new question
+    [grown] = find_gaps(conversation_log.queries, advisor)
+    assert grown.size == listed.size + 1
+    assert find_cluster([grown], listed.id) is grown
 
 
 def test_a_topic_users_rerouted_to_is_the_likely_topic(conversation_log: ConversationLog,
