@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import sys
 import time
 from pathlib import Path
@@ -105,14 +106,47 @@ def ask(
     from bot.asking import Asked, answer_and_record
     from bot.log.handoff import hand_off
 
-    answer, _ = answer_and_record(advisor, partial(hand_off, _settings()), text, Asked("cli"),
-                                  logger, topic=topic)
+    answer, exchange_id = answer_and_record(advisor, partial(hand_off, _settings()), text,
+                                            Asked("cli"), logger, topic=topic)
     if as_json:
         print(json.dumps(answer.to_json(), ensure_ascii=False))
     else:
         from bot.terminal import render_answer
 
         out.print(render_answer(answer))
+        if exchange_id is not None:
+            out.print(f"\nDid it miss? advisor feedback {exchange_id} not-helpful "
+                      "(or --topic TOPIC, or helpful)", markup=False, highlight=False)
+
+
+@app.command()
+def feedback(
+    exchange_id: Annotated[str, typer.Argument(help="The exchange `advisor ask` printed.")],
+    verdict: Annotated[Optional[str], typer.Argument(  # noqa: UP045
+        help="helpful or not-helpful (not needed with --topic).")] = None,
+    topic: Annotated[Optional[str], typer.Option(  # noqa: UP045
+        "--topic", help="The topic the question belonged to (the advisor picked another).")] = None,
+    kb: KbOption = None,
+) -> None:
+    """Say how a one-shot answer did, like Slack's buttons: misses reach the gaps inbox."""
+    from bot.log.handoff import hand_off_feedback
+
+    if not re.fullmatch(r"[0-9a-f]{32}", exchange_id):
+        raise fail(f"{exchange_id!r} is not an exchange id (32 hex digits, as `advisor ask` "
+                   "prints it)")
+    if topic is not None:
+        from knowledge import load_knowledge_base
+
+        if topic not in load_knowledge_base(kb_path(kb)).topics_by_id:
+            raise fail(f"no topic {topic!r}; `advisor topics` lists them")
+        hand_off_feedback(_settings(), exchange_id, kind="chose_topic", value=topic)
+        out.print(f"noted: exchange {exchange_id} belonged to {topic}", markup=False)
+        return
+    kinds = {"helpful": "helpful", "not-helpful": "not_helpful", "not_helpful": "not_helpful"}
+    if verdict not in kinds:
+        raise fail("say helpful or not-helpful, or give --topic TOPIC")
+    hand_off_feedback(_settings(), exchange_id, kind=kinds[verdict])
+    out.print(f"noted: exchange {exchange_id} was {verdict}", markup=False)
 
 
 def _ask_batch(advisor: Advisor, jobs: int | None) -> None:
@@ -160,6 +194,35 @@ def chat(kb: KbOption = None) -> None:
     out.print("Goodbye.")
 
 
+def _chat_feedback(advisor: Advisor, command: str, last: tuple[Answer, str | None] | None,
+                   log) -> None:  # type: ignore[no-untyped-def]
+    """'wrong' / 'not helpful', 'wrong TOPIC' and 'helpful' on the last answer, recorded like
+    Slack's buttons: what was missed reaches the admins' gaps inbox."""
+    from bot.terminal import render_answer
+
+    if last is None or last[1] is None:
+        out.print("Ask something first; then 'wrong', 'wrong TOPIC' or 'helpful' tells the "
+                  "admins how the answer did.", markup=False)
+        return
+    answer, exchange_id = last
+    words = command.split()
+    if words == ["helpful"]:
+        log.record_feedback(exchange_id, user_id=None, kind="helpful")
+        out.print("Thanks: noted as helpful.", markup=False)
+    elif len(words) == 2 and words[0] == "wrong":
+        topic = words[1]
+        if topic not in advisor.kb.topics_by_id:
+            out.print(_not_found(advisor.kb, topic, chat=True), markup=False)
+            return
+        log.record_feedback(exchange_id, user_id=None, kind="chose_topic", value=topic)
+        out.print(render_answer(advisor.answer_in_topic(answer.question, topic), chat=True))
+    else:
+        log.record_feedback(exchange_id, user_id=None, kind="not_helpful")
+        out.print("Noted as not helpful: the admins see it in their gaps inbox. If it was the "
+                  "wrong topic, 'wrong TOPIC' (a topic from 'topics') shows that topic's "
+                  "strategies.", markup=False)
+
+
 def _chat_command(advisor: Advisor, command: str, text: str,
                   last: tuple[Answer, str | None] | None, log) -> bool:
     """Handle a chat command; False when the text is a question to answer."""
@@ -188,6 +251,8 @@ def _chat_command(advisor: Advisor, command: str, text: str,
         else:
             out.print(f"The last answer has strategies 1 to {len(recs)}." if recs else
                       "The last answer has no strategies to open.", markup=False)
+    elif command.split()[:1] in (["wrong"], ["helpful"]) or command == "not helpful":
+        _chat_feedback(advisor, command, last, log)
     elif len(command) == 1 and command in OPTION_KEYS and last is not None:
         answer, exchange_id = last
         options = answer.options

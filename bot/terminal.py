@@ -24,7 +24,8 @@ HELP_TEXT = (
     "and the advisor answers with strategies: what to do, in what order, and why.\n"
     "Commands: 'topics' lists the topics, 'entries' the strategies, 'checklist <id>' prints a\n"
     "checklist, a number opens a strategy of the last answer, a letter picks a topic it\n"
-    "offered, 'quit' ends the chat."
+    "offered, 'wrong' (or 'wrong TOPIC') and 'helpful' say how the answer did, 'quit' ends\n"
+    "the chat."
 )
 ONE_SHOT_HELP = (
     "Describe a situation from your transformation work in a sentence or two, for example:\n"

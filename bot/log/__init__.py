@@ -21,13 +21,12 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from bot.log.conversation import ConversationLog
     from bot.log.db import LogError
-    from bot.log.exchanges import FeedbackKind
-    from bot.log.records import ExchangeIn, Stats, Surface
+    from bot.log.records import ExchangeIn, FeedbackKind, Stats, Surface
     from bot.log.redaction import redact
 
 _WHERE = {
     "ConversationLog": "bot.log.conversation",
-    "FeedbackKind": "bot.log.exchanges",
+    "FeedbackKind": "bot.log.records",
     "LogError": "bot.log.db",
     "ExchangeIn": "bot.log.records",
     "Stats": "bot.log.records",

@@ -28,10 +28,10 @@ from bot.log.checklist_progress import ChecklistProgress
 from bot.log.claims import EventClaims
 from bot.log.database import LogDatabase
 from bot.log.delivery import Delivery
-from bot.log.exchanges import ExchangeLog, FeedbackKind
+from bot.log.exchanges import ExchangeLog
 from bot.log.pseudonym import Pseudonymizer, load_secret
 from bot.log.queries import LogQueries
-from bot.log.records import ExchangeIn
+from bot.log.records import ExchangeIn, FeedbackKind
 from bot.log.spool import Spool
 
 if TYPE_CHECKING:

@@ -9,18 +9,15 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from typing import Any, Literal
+from typing import Any
 
 from bot.log import store
 from bot.log.delivery import Delivery
 from bot.log.ids import new_id
 from bot.log.pseudonym import Pseudonymizer
-from bot.log.records import ExchangeIn, exchange_row, storable
+from bot.log.records import ExchangeIn, FeedbackKind, exchange_row, feedback_row
 from bot.log.spool import Record
 from bot.log.writer import BatchWriter
-
-FeedbackKind = Literal["helpful", "not_helpful", "chose_topic"]
-FEEDBACK_KINDS = frozenset({"helpful", "not_helpful", "chose_topic"})
 
 
 class ExchangeLog:
@@ -58,16 +55,9 @@ class ExchangeLog:
         value: str | None = None,
     ) -> None:
         """Link feedback to its exchange (queued behind it, so it is written after it)."""
-        if kind not in FEEDBACK_KINDS:
-            raise ValueError(f"feedback kind must be helpful, not_helpful or chose_topic: {kind!r}")
-        self._put(("feedback", {
-            "id": new_id(),
-            "exchange_id": exchange_id,
-            "created_at": store.utcnow(),
-            "user_key": self._pseudo.key(user_id),
-            "kind": kind,
-            "value": storable(value)[:128] if value else None,
-        }))
+        self._put(("feedback", feedback_row(exchange_id, user_key=self._pseudo.key(user_id),
+                                            kind=kind, value=value, at=store.utcnow(),
+                                            feedback_id=new_id())))
 
     def start(self) -> None:
         """Start the background writer."""

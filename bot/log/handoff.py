@@ -14,7 +14,7 @@ import datetime as dt
 
 from bot.log.ids import new_id
 from bot.log.pseudonym import Pseudonymizer, load_secret
-from bot.log.records import ExchangeIn, exchange_row
+from bot.log.records import ExchangeIn, exchange_row, feedback_row
 from bot.log.spool import Spool
 from bot.settings import Settings
 
@@ -26,3 +26,12 @@ def hand_off(settings: Settings, exchange: ExchangeIn) -> str:
     row = exchange_row(exchange, exchange_id, dt.datetime.now(dt.UTC), pseudo)
     Spool(settings.advisor_data_dir / "spool").append([("exchange", row)])
     return exchange_id
+
+
+def hand_off_feedback(settings: Settings, exchange_id: str, *, kind: str,
+                      value: str | None = None) -> None:
+    """Spool feedback on an exchange handed off before (`advisor feedback`)."""
+    row = feedback_row(exchange_id, user_key=None, kind=kind, value=value,
+                       at=dt.datetime.now(dt.UTC), feedback_id=new_id())
+    Spool(settings.advisor_data_dir / "spool").append([("feedback", row)])
+

@@ -13,6 +13,8 @@ from bot.log.redaction import redact
 
 Surface = Literal["mention", "dm", "agent", "command", "cli"]
 SURFACES: tuple[str, ...] = get_args(Surface)
+FeedbackKind = Literal["helpful", "not_helpful", "chose_topic"]
+FEEDBACK_KINDS: tuple[str, ...] = get_args(FeedbackKind)
 MAX_QUESTION = 2000
 
 
@@ -88,3 +90,13 @@ def exchange_row(
         "latency_ms": float(exchange.latency_ms),
         "event_id": exchange.event_id,
     }
+
+
+def feedback_row(exchange_id: str, *, user_key: str | None, kind: str, value: str | None,
+                 at: dt.datetime, feedback_id: str) -> dict[str, Any]:
+    """The stored feedback row: its exchange, who (pseudonymous), what, and the chosen value."""
+    if kind not in FEEDBACK_KINDS:
+        raise ValueError(f"feedback kind must be helpful, not_helpful or chose_topic: {kind!r}")
+    return {"id": feedback_id, "exchange_id": exchange_id, "created_at": at, "user_key": user_key,
+            "kind": kind, "value": storable(value)[:128] if value else None}
+

@@ -264,3 +264,28 @@ def test_questions_asked_on_the_command_line_reach_the_gaps_inbox() -> None:
     result = _invoke("kb", "gaps")
     assert result.exit_code == 0, result.output
     assert "1 gap clusters, 3 questions" in result.output
+
+
+def test_a_confident_misroute_in_the_terminal_reaches_the_gaps_inbox(kb_copy: Path) -> None:
+    # Given a chat answer and a one-shot answer the user judges as misses
+    topics = load_knowledge_base(kb_copy).topics
+    chat = _invoke("chat", input=f"{QUESTIONS[0]}\nwrong\n{QUESTIONS[1]}\nwrong {topics[1].id}\nquit\n")
+    assert chat.exit_code == 0, chat.output
+    assert "Noted as not helpful" in chat.output
+    one_shot = _invoke("ask", QUESTIONS[2])
+    assert one_shot.exit_code == 0, one_shot.output
+    exchange_id = one_shot.output.split("advisor feedback ")[1].split()[0]
+    # When the one-shot miss is reported with advisor feedback
+    said = _invoke("feedback", exchange_id, "not-helpful")
+    assert said.exit_code == 0 and f"noted: exchange {exchange_id} was not-helpful" in said.output
+    # Then all three are gaps with the reason the user gave
+    listing = _invoke("kb", "gaps", "--low-confidence", "0")
+    assert listing.exit_code == 0, listing.output
+    assert "not_helpful 2" in listing.output and "rerouted 1" in listing.output, listing.output
+
+
+def test_feedback_refuses_what_it_cannot_record(kb_copy: Path) -> None:
+    assert "is not an exchange id" in _invoke("feedback", "abc", "helpful").output
+    ok_id = "0" * 32
+    assert "no topic 'nowhere'" in _invoke("feedback", ok_id, "--topic", "nowhere").output
+    assert "say helpful or not-helpful" in _invoke("feedback", ok_id, "maybe").output
