@@ -2,7 +2,8 @@
 
 Deterministic: the same texts in the same order give the same clusters, in the same order.
 Texts may be vectorised by a caller's fitted feature space (e.g. the topic model's), or by
-a TF-IDF fitted on the texts themselves.
+a TF-IDF fitted on the texts themselves; given several views, two texts are as similar as
+they are in the view that finds them closest (e.g. the same strategies, or the same words).
 """
 
 from __future__ import annotations
@@ -63,7 +64,7 @@ def cluster_texts(
     texts: Sequence[str],
     *,
     min_similarity: float = MIN_SIMILARITY,
-    vectorize: Vectorize | None = None,
+    vectorize: Vectorize | Sequence[Vectorize] | None = None,
 ) -> list[Cluster]:
     """Clusters of `texts`, largest first (ties: earliest representative first)."""
     if not 0.0 < min_similarity <= 1.0:
@@ -73,8 +74,10 @@ def cluster_texts(
         return []
     if n == 1:
         return [Cluster((0,), 0)]
-    x = normalize((vectorize or tfidf_vectors)(list(texts)))
-    sim = similarity_matrix(x)
+    views = [vectorize] if callable(vectorize) else list(vectorize or [tfidf_vectors])
+    sim = similarity_matrix(normalize(views[0](list(texts))))
+    for view in views[1:]:
+        np.maximum(sim, similarity_matrix(normalize(view(list(texts)))), out=sim)
     labels = _agglomerate(sim, 1.0 - min_similarity)
     clusters = []
     for label in np.unique(labels):

@@ -18,7 +18,7 @@ from classifiers.features import FeatureParams, Featurizer, NotFittedError
 from classifiers.policy import NONE_LABEL, DecisionPolicy, Prediction
 from classifiers.ranker import EntryRanker, RankedItem, RankerItem, RankerParams
 from classifiers.topic import ClassifierParams, TopicClassifier
-from classifiers.vectorize import row_sums
+from classifiers.vectorize import l2_normalize, row_sums
 
 
 @dataclass(frozen=True)
@@ -98,6 +98,27 @@ class Matcher:
     def transform(self, texts: Sequence[str]) -> sparse.csr_matrix:
         """The feature rows of `texts` (shared with gap clustering)."""
         return self.featurizer.transform(texts)
+
+    def meaning(self, texts: Sequence[str], *, top: int = 3, power: float = 4.0,
+                lexical: float = 0.5, sure_match: float = 0.3) -> sparse.csr_matrix:
+        """Rows that put texts about the same problem close together, whatever their words.
+
+        Each row is the text's `top` best-matching entries (match ** `power`, L2-normalised,
+        weighed by its best match over `sure_match`, at most 1), then its feature row weighed
+        by `lexical`. Two questions that share few words but land on the same strategies are
+        near; a question the base barely matches (new vocabulary, out of scope) leans on its
+        words instead. Gap clustering groups on these rows (`bench/clustering.py`)."""
+        if not self.is_fitted:
+            raise NotFittedError("the matcher has not been fitted")
+        x = self.featurizer.transform(texts)
+        match = self.ranker.match(x)[0].astype(np.float64)
+        k = min(top, match.shape[1])
+        idx = np.argpartition(-match, k - 1, axis=1)[:, :k]
+        rows = np.repeat(np.arange(match.shape[0]), k)
+        values = np.power(np.take_along_axis(match, idx, axis=1), power).ravel()
+        profile = l2_normalize(sparse.csr_matrix((values, (rows, idx.ravel())), shape=match.shape))
+        sureness = np.clip(match.max(axis=1) / sure_match, 0.0, 1.0)
+        return sparse.hstack([sparse.diags(sureness) @ profile, x * lexical], format="csr")
 
     def match(self, texts: Sequence[str], *, top: int = 3,
               only_group: str | None = None) -> list[Match]:

@@ -33,7 +33,10 @@ if TYPE_CHECKING:
     from bot.log.queries import LogQueries
 
 DEFAULT_DAYS = 30
-MIN_SIMILARITY = 0.3  # in the topic model's feature space
+MIN_SIMILARITY = 0.4
+"""Average similarity two groups of questions need to be merged, where two questions are as
+similar as the closer of the matcher's `meaning` rows and its feature rows (chosen on
+tests/data/gap_groups.yaml: `python bench/clustering.py`)."""
 MAX_QUESTIONS = 2000
 Resolution = Literal["accepted", "drafted", "dismissed"]
 
@@ -191,7 +194,7 @@ def find_gaps(
                               limit=limit)
     questions.sort(key=lambda q: (q.created_at, q.exchange_id))
     clusters = cluster_texts([q.question for q in questions], min_similarity=min_similarity,
-                             vectorize=advisor.matcher.transform)
+                             vectorize=(advisor.matcher.meaning, advisor.matcher.transform))
     out = []
     for c in clusters:
         members = tuple(questions[i] for i in c.members)

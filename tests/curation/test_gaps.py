@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import pytest
+import yaml
+from sklearn.metrics import adjusted_rand_score
 
 from bot.curation.gaps import (
+    MIN_SIMILARITY,
     GapNotFound,
     cluster_id,
     dismissed_clusters,
@@ -17,6 +21,7 @@ from bot.curation.gaps import (
 )
 from bot.live import LiveAdvisor
 from bot.log import ConversationLog
+from classifiers.clustering import cluster_texts
 from tests.curation.conftest import ADMIN, ZEPHYRIX, fake_answer, record
 
 
@@ -139,3 +144,28 @@ def test_clusters_are_found_by_id_or_unique_prefix(conversation_log: Conversatio
         find_cluster(clusters, "ffffffffffff")
     with pytest.raises(GapNotFound):
         find_cluster(clusters, clusters[0].id[:2])  # too short to be a prefix
+
+
+GAP_GROUPS = Path(__file__).parents[1] / "data" / "gap_groups.yaml"
+
+
+def test_varied_phrasings_of_one_problem_group_far_better_by_meaning_than_by_words(
+        shipped_advisor) -> None:
+    # Given labelled gap questions: 37 problems, each asked 8-10 ways, and inbox noise
+    data = yaml.safe_load(GAP_GROUPS.read_text(encoding="utf-8"))
+    texts = [q for g in data["groups"] for q in g["questions"]] + list(data["noise"])
+    labels = [g["group"] for g in data["groups"] for _ in g["questions"]] + \
+        [f"noise-{i}" for i in range(len(data["noise"]))]
+
+    def ari(vectorize, threshold: float) -> float:
+        pred = [0] * len(texts)
+        for n, c in enumerate(cluster_texts(texts, min_similarity=threshold, vectorize=vectorize)):
+            for i in c.members:
+                pred[i] = n
+        return adjusted_rand_score(labels, pred)
+
+    # When they are grouped as the inbox groups them, and as it grouped them before
+    by_meaning = ari(shipped_advisor.matcher.meaning, MIN_SIMILARITY)
+    by_words = ari(shipped_advisor.matcher.transform, 0.3)
+    # Then grouping by meaning agrees with the labels several times better
+    assert by_meaning >= 0.3 and by_meaning >= 4 * by_words
