@@ -78,7 +78,8 @@ def exchange_row(
         "channel_type": exchange.channel_type,
         "thread_ts": exchange.thread_ts,
         "user_key": pseudo.key(exchange.user_id),
-        "question": redact(storable(exchange.question))[:MAX_QUESTION],
+        # redact a little more than is kept, so nothing is cut mid-way through personal data
+        "question": redact(storable(exchange.question[:MAX_QUESTION + 200]))[:MAX_QUESTION],
         "topic": answer.topic.id if answer.topic else None,
         "confidence": float(answer.confidence),
         "abstained": answer.abstained,
