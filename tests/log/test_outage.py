@@ -14,7 +14,8 @@ from typer.testing import CliRunner
 
 from bot.cli import app
 from bot.log import ConversationLog, ExchangeIn
-from tests.log.conftest import Backend, make_answer
+from tests.factories import make_answer
+from tests.log.conftest import Backend
 from tests.log.outage import SqliteLock, TcpProxy, dead_port
 from tests.waiting import eventually
 
