@@ -38,17 +38,16 @@ class PostingClient:
 
 def test_every_surface_logs_the_same_cleaned_question(synthetic_kb_dir: Path, advisor,
                                                       tmp_path: Path):
-    from bot.log import ConversationLog
     from bot.settings import Settings
     from bot.slack.listeners import messages
     from bot.slack.services import Services
+    from tests.factories import make_log
     from tests.slack.fake_slack import BOT_USER_ID
     from tests.slack.payloads import mention, message
 
     env = {"ADVISOR_DATA_DIR": str(tmp_path), "DATABASE_URL": "", "LOG_HMAC_SECRET": "s"}
     # Given one conversation log, and the same messy text on each surface
-    log = ConversationLog(database_url=None, data_dir=tmp_path, hmac_secret="s",
-                          flush_interval=0.01)
+    log = make_log(tmp_path, hmac_secret="s", flush_interval=0.01)
     log.start()
     services = Services(Settings(slack_bot_token="xoxb-1"), advisor, log)
     client, context = PostingClient(), {"bot_user_id": BOT_USER_ID}

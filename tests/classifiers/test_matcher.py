@@ -1,6 +1,6 @@
-"""The matching model: featurizer, classifier, decision policy and ranker, each on its own
-and together: fit/predict contract, abstention and why, ambiguity, ranking across topics,
-determinism, persistence."""
+"""The matching model: featurizer, classifier and decision policy, each on its own and
+together: fit/predict contract, abstention and why, ambiguity, determinism, persistence.
+The entry ranker has its own tests (test_ranker.py)."""
 
 from __future__ import annotations
 
@@ -13,23 +13,8 @@ from classifiers.features import Featurizer, NotFittedError
 from classifiers.matcher import Matcher, ModelParams, TrainingSet
 from classifiers.persist import ModelMismatchError, load_model, save_model
 from classifiers.policy import NONE_LABEL, DecisionPolicy
-from classifiers.ranker import EntryRanker, RankerItem, RankerParams
 from classifiers.topic import TopicClassifier
-
-TEXTS = [
-    "staff are scared about their jobs", "rumours about job losses everywhere",
-    "people fear redundancy from the new system", "colleagues worried they will be replaced",
-    "privacy officer blocks launch", "gdpr concerns about citizen data",
-    "data protection impact assessment needed", "the dpo says no to storing addresses",
-    "where is the canteen", "reset my password", "what's the weather", "hello there",
-]
-LABELS = ["comms"] * 4 + ["privacy"] * 4 + [NONE_LABEL] * 4
-ITEMS = [
-    RankerItem("jobs", "comms", TEXTS[:2], ["Talk openly about jobs"]),
-    RankerItem("redundancy", "comms", TEXTS[2:4], ["Explain redeployment"]),
-    RankerItem("dpia", "privacy", TEXTS[6:8], ["Run a DPIA early"]),
-    RankerItem("gdpr", "privacy", TEXTS[4:6], ["Explain data use"]),
-]
+from tests.classifiers.samples import ITEMS, LABELS, TEXTS
 
 
 def fitted(params: ModelParams | None = None) -> Matcher:
@@ -94,30 +79,6 @@ def test_fit_rejects_mismatched_inputs():
         Matcher().fit(TrainingSet(TEXTS[:2], ["x", "y"], ITEMS))
 
 
-def test_ranker_orders_entries_across_topics_and_finds_the_nearest_situation():
-    featurizer = Featurizer().fit(TEXTS)
-    ranker = EntryRanker(RankerParams(topic_weight=0.0)).fit(ITEMS, featurizer.transform)
-    [ranked] = ranker.rank(featurizer.transform(["fear of redundancy from the system"]), top=4)
-    assert ranked[0].key == "redundancy" and ranked[0].nearest == 0
-    assert {r.group for r in ranked} == {"comms", "privacy"}
-    assert [r.score for r in ranked] == sorted((r.score for r in ranked), reverse=True)
-    [only] = ranker.rank(featurizer.transform(["dpia"]), top=3, only_group="privacy")
-    assert next(r.key for r in only) == "dpia" and {r.group for r in only} == {"privacy"}
-
-
-def test_topic_probability_reorders_entries():
-    featurizer = Featurizer().fit(TEXTS)
-    x = featurizer.transform(["worried about data and jobs"])
-    plain = EntryRanker(RankerParams(topic_weight=0.0)).fit(ITEMS, featurizer.transform)
-    weighed = EntryRanker(RankerParams(topic_weight=2.0)).fit(ITEMS, featurizer.transform)
-    favour_privacy = np.array([[0.05, 0.95]]) if weighed.groups == ("comms", "privacy") \
-        else np.array([[0.95, 0.05]])
-    [a] = plain.rank(x, favour_privacy, top=4)
-    [b] = weighed.rank(x, favour_privacy, top=4)
-    assert b[0].group == "privacy"
-    assert [r.key for r in a] != [r.key for r in b] or a[0].group == "privacy"
-
-
 def test_persisted_model_round_trips_and_mismatch_is_refused(tmp_path: Path):
     model = fitted()
     path = tmp_path / "model.pkl"
@@ -132,24 +93,3 @@ def test_persisted_model_round_trips_and_mismatch_is_refused(tmp_path: Path):
         load_model(path, kb_version="abc")
     with pytest.raises(ModelMismatchError, match="no model file"):
         load_model(tmp_path / "missing.pkl", kb_version="abc")
-
-
-def test_a_large_base_scores_shortlisted_situations_like_the_full_scan(monkeypatch):
-    import classifiers.ranker as ranker_module
-
-    featurizer = Featurizer().fit(TEXTS)
-    questions = featurizer.transform(["fear of redundancy", "the dpo blocks storing addresses",
-                                      "gdpr and citizen data", "zzz"])
-    full = EntryRanker().fit(ITEMS, featurizer.transform)
-    monkeypatch.setattr(ranker_module, "FULL_SCAN", 0)
-    monkeypatch.setattr(ranker_module, "SHORTLIST", 3)
-    large = EntryRanker().fit(ITEMS, featurizer.transform)
-    assert large._situations is not None and full._situations is None
-    full_match, full_near = full.match(questions)
-    large_match, large_near = large.match(questions)
-    # the entry the shortlist leaves out is scored on its centroid alone: never higher
-    assert np.all(large_match <= full_match + 1e-6)
-    for row in range(3):
-        best = int(np.argmax(full_match[row]))
-        assert int(np.argmax(large_match[row])) == best
-        assert large_near[row, best] == full_near[row, best]

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from bot.answer import Answer, Recommendation
+from bot.answer import Answer
 from bot.live import LiveAdvisor
 from bot.log import ConversationLog, ExchangeIn
 from bot.settings import Settings, load_settings
-from knowledge.models import Entry, Topic
+from tests.factories import make_log
 
 ADMIN = "U0ADMIN01"
 OWNER = "U0OWNER01"
@@ -41,8 +40,7 @@ def settings(data_dir: Path) -> Settings:
 @pytest.fixture
 def conversation_log(settings: Settings) -> Iterator[ConversationLog]:
     """A started log on a SQLite file in the data dir (schema upgraded, curation tables too)."""
-    log = ConversationLog(database_url=None, data_dir=settings.advisor_data_dir,
-                          hmac_secret="test-secret", flush_interval=0.02)
+    log = make_log(settings.advisor_data_dir)
     log.start()
     yield log
     log.close()
@@ -66,18 +64,3 @@ def record(log: ConversationLog, question: str, answer: Answer, *, user: str = S
     """Record one exchange as a surface would; returns its id."""
     return log.record(ExchangeIn(surface="cli", question=question, answer=answer,
                                  latency_ms=1.0, user_id=user))
-
-
-def fake_answer(question: str, topic: str | None, confidence: float,
-                entries: tuple[str, ...] = ()) -> Answer:
-    """An answer as the log sees it, for cases the real model would not produce on demand."""
-    t = Topic(topic, topic, "", ()) if topic else None
-    recs = tuple(Recommendation(_entry(e, topic or "x"), 0.5) for e in entries)
-    return Answer(question, t, confidence, False, (), recs, "kb-test", "model-test",
-                  out_of_scope=topic is None)
-
-
-def _entry(entry_id: str, topic: str) -> Entry:
-    return Entry(id=entry_id, topic=topic, title=entry_id, summary="s", situations=(),
-                 actions=("a",), sources=(), owner="o", last_reviewed=dt.date(2026, 1, 1),
-                 review_every_days=365)

@@ -16,7 +16,8 @@ from bot.curation.quality import Quality
 from bot.log import ConversationLog
 from bot.server_process import write_pid_file
 from knowledge import load_knowledge_base
-from tests.curation.conftest import fake_answer, record
+from tests.curation.conftest import record
+from tests.factories import make_answer
 
 runner = CliRunner()
 QUESTIONS = ("the zorbex rota double books our night crews",
@@ -36,8 +37,8 @@ def _env(monkeypatch: pytest.MonkeyPatch, data_dir: Path, kb_copy: Path) -> None
 @pytest.fixture
 def cluster_id(conversation_log: ConversationLog) -> str:
     for q in QUESTIONS:
-        record(conversation_log, q, fake_answer(q, "communication", 0.2))
-    record(conversation_log, "where is the printer", fake_answer("q", None, 0.05))
+        record(conversation_log, q, make_answer("communication", confidence=0.2, entries=()))
+    record(conversation_log, "where is the printer", make_answer(None, confidence=0.05))
     conversation_log.flush()
     result = runner.invoke(app, ["kb", "gaps"])
     assert result.exit_code == 0, result.output
@@ -201,8 +202,8 @@ def test_reviewed_marks_today_and_audits(kb_copy: Path, conversation_log: Conver
 
 
 def test_lint_reports_each_check(conversation_log: ConversationLog) -> None:
-    record(conversation_log, "q", fake_answer("q", "communication", 0.9,
-                                              ("communication-entry-0",)))
+    record(conversation_log, "q", make_answer("communication", confidence=0.9,
+                                              entries=("communication-entry-0",)))
     conversation_log.flush()
     result = _invoke("kb", "lint", "--no-cv", "--days", "7")
     assert result.exit_code == 0, result.output

@@ -22,17 +22,19 @@ from bot.curation.gaps import (
 from bot.live import LiveAdvisor
 from bot.log import ConversationLog
 from classifiers.clustering import cluster_texts
-from tests.curation.conftest import ADMIN, ZEPHYRIX, fake_answer, record
+from tests.curation.conftest import ADMIN, ZEPHYRIX, record
+from tests.factories import make_answer
 
 
 def test_each_kind_of_gap_is_selected_with_its_reason(conversation_log: ConversationLog) -> None:
     log = conversation_log
-    abstained = record(log, "astrology for the board?", fake_answer("x", None, 0.1))
-    low = record(log, "what about the thing", fake_answer("x", "communication", 0.3))
-    fine = record(log, "how do we announce it", fake_answer("x", "communication", 0.9))
-    unhelpful = record(log, "who signs off the DPIA", fake_answer("x", "security-privacy", 0.8))
-    rerouted = record(log, "staff won't use it", fake_answer("x", "communication", 0.6))
-    confirmed = record(log, "plan the comms", fake_answer("x", "communication", 0.55))
+    abstained = record(log, "astrology for the board?", make_answer(None, confidence=0.1))
+    low = record(log, "what about the thing", make_answer("communication", confidence=0.3, entries=()))
+    fine = record(log, "how do we announce it", make_answer("communication", confidence=0.9, entries=()))
+    unhelpful = record(log, "who signs off the DPIA",
+                       make_answer("security-privacy", confidence=0.8, entries=()))
+    rerouted = record(log, "staff won't use it", make_answer("communication", confidence=0.6, entries=()))
+    confirmed = record(log, "plan the comms", make_answer("communication", confidence=0.55, entries=()))
     log.record_feedback(unhelpful, user_id="U1", kind="not_helpful")
     log.record_feedback(rerouted, user_id="U1", kind="chose_topic", value="stakeholder-engagement")
     log.record_feedback(confirmed, user_id="U1", kind="chose_topic", value="communication")
@@ -51,7 +53,7 @@ def test_each_kind_of_gap_is_selected_with_its_reason(conversation_log: Conversa
 
 
 def test_only_the_window_counts(conversation_log: ConversationLog) -> None:
-    record(conversation_log, "astrology for the board?", fake_answer("x", None, 0.1))
+    record(conversation_log, "astrology for the board?", make_answer(None, confidence=0.1))
     conversation_log.flush()
     later = dt.datetime.now(dt.UTC) + dt.timedelta(days=31)
     assert gap_questions(conversation_log.queries, days=30, now=later) == []

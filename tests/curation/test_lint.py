@@ -10,7 +10,8 @@ from bot.curation.lint import lint, misclassified, near_duplicates, never_recomm
 from bot.log import ConversationLog
 from knowledge import editor, load_knowledge_base
 from knowledge.models import Entry, KnowledgeBase, Topic
-from tests.curation.conftest import fake_answer, record
+from tests.curation.conftest import record
+from tests.factories import make_answer
 
 
 def _kb(sizes: dict[str, list[int]]) -> KnowledgeBase:
@@ -65,8 +66,8 @@ def test_misclassified_situations_are_counted_per_entry_with_where_they_went() -
 
 def test_entries_never_recommended_come_from_the_log(conversation_log: ConversationLog) -> None:
     kb = _kb({"a": [8, 8, 8], "b": [8]})
-    record(conversation_log, "q1", fake_answer("q1", "a", 0.9, ("a-0", "a-1")))
-    record(conversation_log, "q2", fake_answer("q2", "b", 0.9, ("b-0",)))
+    record(conversation_log, "q1", make_answer("a", confidence=0.9, entries=("a-0", "a-1")))
+    record(conversation_log, "q2", make_answer("b", confidence=0.9, entries=("b-0",)))
     conversation_log.flush()
 
     unused, seen = never_recommended(kb, conversation_log.queries, days=30)

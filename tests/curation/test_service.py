@@ -16,7 +16,8 @@ from bot.live import LiveAdvisor
 from bot.log import ConversationLog
 from bot.settings import Settings
 from knowledge import KnowledgeBaseError, load_knowledge_base
-from tests.curation.conftest import ADMIN, OWNER, SOMEONE, fake_answer, record
+from tests.curation.conftest import ADMIN, OWNER, SOMEONE, record
+from tests.factories import make_answer
 
 QUESTIONS = ("the zorbex rota double books our night crews",
              "zorbex rota keeps double booking night crews",
@@ -34,7 +35,7 @@ def curator(settings: Settings, conversation_log: ConversationLog, kb_copy: Path
 def cluster(curator: Curator, conversation_log: ConversationLog,
             synthetic_live: LiveAdvisor) -> GapCluster:
     for q in QUESTIONS:
-        record(conversation_log, q, fake_answer(q, "communication", 0.2))
+        record(conversation_log, q, make_answer("communication", confidence=0.2, entries=()))
     conversation_log.flush()
     [found] = curator.gaps(synthetic_live.current)
     return found

@@ -7,10 +7,9 @@ left in it. Where no server answers, the PostgreSQL variants skip and say why.
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 import secrets
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,10 +18,9 @@ import psycopg
 import pytest
 from sqlalchemy import Engine, text
 
-from bot.answer import Answer, Recommendation, TopicScore
 from bot.log import ConversationLog
 from bot.log.db import make_engine, normalize_url, upgrade
-from knowledge.models import Entry, Topic
+from tests.factories import make_log
 
 PG_DEFAULT = "postgresql://postgres@127.0.0.1:5432/test"
 
@@ -70,14 +68,7 @@ class Backend:
     _engine: Engine | None = None
 
     def make_log(self, **kwargs: Any) -> ConversationLog:
-        options: dict[str, Any] = {
-            "database_url": self.database_url,
-            "data_dir": self.data_dir,
-            "hmac_secret": "test-secret",
-            "flush_interval": 0.02,
-        }
-        options.update(kwargs)
-        log = ConversationLog(**options)
+        log = make_log(self.data_dir, **{"database_url": self.database_url, **kwargs})
         self.logs.append(log)
         return log
 
@@ -130,48 +121,3 @@ def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Backend]
         yield b
     finally:
         b.close()
-
-
-TOPIC = Topic("communication", "Communication", "Talking about change.", ())
-OTHER = Topic("training-skills", "Training and skills", "Learning.", ())
-
-
-def entry(entry_id: str, topic: str = "communication") -> Entry:
-    return Entry(
-        id=entry_id,
-        topic=topic,
-        title=entry_id.title(),
-        summary="s",
-        situations=(),
-        actions=("a",),
-        sources=(),
-        owner="o",
-        last_reviewed=dt.date(2025, 1, 1),
-        review_every_days=365,
-    )
-
-
-def make_answer(
-    topic: Topic | None = TOPIC,
-    *,
-    confidence: float = 0.8,
-    ambiguous: bool = False,
-    entries: tuple[str, ...] = ("comm-town-halls", "comm-faq"),
-) -> Answer:
-    recs = tuple(Recommendation(entry(e), 0.5) for e in entries) if topic else ()
-    return Answer(
-        question="q",
-        topic=topic,
-        confidence=confidence,
-        ambiguous=ambiguous,
-        alternatives=(TopicScore(OTHER, 0.3),) if ambiguous else (),
-        recommendations=recs,
-        kb_version="kb-1",
-        model_version="model-1",
-        out_of_scope=topic is None,
-    )
-
-
-@pytest.fixture
-def answer() -> Callable[..., Answer]:
-    return make_answer

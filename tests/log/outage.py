@@ -12,16 +12,15 @@ import sqlite3
 import threading
 from pathlib import Path
 
+from tests.factories import free_port
+
 
 class TcpProxy:
     """Forwards 127.0.0.1:<port> to `target` until stopped; can be started again on the same port."""
 
     def __init__(self, target: tuple[str, int]):
         self.target = target
-        probe = socket.socket()
-        probe.bind(("127.0.0.1", 0))
-        self.port = probe.getsockname()[1]
-        probe.close()
+        self.port = free_port()
         self._listener: socket.socket | None = None
         self._sockets: set[socket.socket] = set()
         self._lock = threading.Lock()
@@ -97,12 +96,3 @@ class SqliteLock:
             self._conn.execute("ROLLBACK")
             self._conn.close()
             self._conn = None
-
-
-def dead_port() -> int:
-    """A local port nothing listens on."""
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port

@@ -15,7 +15,8 @@ from typer.testing import CliRunner
 from bot.cli import app
 from bot.log import ExchangeIn
 from bot.log.db import head_revision
-from tests.log.conftest import OTHER, Backend, make_answer
+from tests.factories import OTHER, make_answer
+from tests.log.conftest import Backend
 from tests.log.test_log import _old_rows
 
 runner = CliRunner()

@@ -13,7 +13,8 @@ from sqlalchemy import text
 from sqlmodel import Session
 
 from bot.log import ConversationLog, ExchangeIn, LogError, store
-from tests.log.conftest import OTHER, Backend, make_answer
+from tests.factories import OTHER, make_answer
+from tests.log.conftest import Backend
 from tests.waiting import eventually
 
 

@@ -14,8 +14,9 @@ from typer.testing import CliRunner
 
 from bot.cli import app
 from bot.log import ConversationLog, ExchangeIn
-from tests.log.conftest import Backend, make_answer
-from tests.log.outage import SqliteLock, TcpProxy, dead_port
+from tests.factories import free_port, make_answer
+from tests.log.conftest import Backend
+from tests.log.outage import SqliteLock, TcpProxy
 from tests.waiting import eventually
 
 
@@ -115,7 +116,7 @@ def test_concurrent_writers_through_an_outage_lose_nothing(flaky: Flaky, caplog)
 def test_records_spooled_at_shutdown_are_replayed_by_the_cli(backend: Backend, tmp_path) -> None:
     # Given a worker that ran and shut down while its database was unreachable (a dead port)
     down = ConversationLog(
-        database_url=f"postgresql://advisor@127.0.0.1:{dead_port()}/advisor",
+        database_url=f"postgresql://advisor@127.0.0.1:{free_port()}/advisor",
         data_dir=backend.data_dir,
         hmac_secret="test-secret",
         db_timeout=0.5,
@@ -166,7 +167,7 @@ def test_replay_left_half_done_by_a_crash_does_not_duplicate(backend: Backend) -
 
 def test_reads_degrade_gracefully_while_down(tmp_path) -> None:
     log = ConversationLog(
-        database_url=f"postgresql://advisor@127.0.0.1:{dead_port()}/advisor",
+        database_url=f"postgresql://advisor@127.0.0.1:{free_port()}/advisor",
         data_dir=tmp_path,
         hmac_secret="s",
         db_timeout=0.5,
@@ -185,7 +186,7 @@ def test_reads_degrade_gracefully_while_down(tmp_path) -> None:
 
 def test_outage_messages_never_show_the_database_password(tmp_path, caplog) -> None:
     log = ConversationLog(
-        database_url=f"postgresql://advisor:hunter2@127.0.0.1:{dead_port()}/advisor",
+        database_url=f"postgresql://advisor:hunter2@127.0.0.1:{free_port()}/advisor",
         data_dir=tmp_path,
         hmac_secret="very-secret-hmac",
         db_timeout=0.5,

@@ -11,7 +11,8 @@ from hypothesis import strategies as st
 
 from bot.log import ExchangeIn, redact
 from bot.log.redaction_check import read_sample, read_sample_text, score
-from tests.log.conftest import Backend, make_answer
+from tests.factories import make_answer
+from tests.log.conftest import Backend
 
 # -- generators of personal data ---------------------------------------------------------------
 

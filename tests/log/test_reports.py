@@ -8,7 +8,8 @@ from bot.log import ExchangeIn
 from bot.log.html import render_html
 from bot.log.reports import group_questions
 from bot.log.store import utcnow
-from tests.log.conftest import Backend, make_answer
+from tests.factories import make_answer
+from tests.log.conftest import Backend
 
 
 def test_similar_questions_are_grouped_largest_first() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from bot.log import ConversationLog, ExchangeIn
-from tests.log.conftest import make_answer
+from tests.factories import make_answer
 
 
 def write_exchanges(database_url: str | None, data_dir: str, worker: int, n: int) -> int:

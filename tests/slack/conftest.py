@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.factories import make_log
 from tests.slack.kb import write_test_kb
 
 
@@ -23,11 +24,8 @@ def slack_advisor(slack_kb_dir: Path):
 
 @pytest.fixture(scope="session")
 def slack_log(tmp_path_factory: pytest.TempPathFactory):
-    from bot.log import ConversationLog
-
     data = tmp_path_factory.mktemp("slack-log")
-    log = ConversationLog(database_url=f"sqlite:///{data}/log.db", data_dir=data,
-                          hmac_secret="test-secret", flush_interval=0.01)
+    log = make_log(data, f"sqlite:///{data}/log.db", flush_interval=0.01)
     log.start()
     yield log
     log.close()

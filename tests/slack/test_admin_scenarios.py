@@ -11,10 +11,9 @@ import difflib
 import itertools
 import json
 import shutil
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import pytest
 import yaml
@@ -24,6 +23,7 @@ from bot.curation.audit import REFUSAL, AuditLog
 from bot.curation.gaps import gap_questions
 from bot.slack import values as v
 from knowledge import load_knowledge_base
+from tests.factories import Server, make_log
 from tests.slack.fake_slack import Call, FakeSlack
 from tests.slack.payloads import (
     SECRET,
@@ -39,10 +39,9 @@ from tests.slack.payloads import (
     typed,
     view_submission_body,
 )
-from tests.slack.server import Server
+from tests.waiting import eventually
 
 pytestmark = pytest.mark.timeout(180)
-T = TypeVar("T")
 FORM = "application/x-www-form-urlencoded"
 WAIT = 60.0
 ADMIN, OWNER, SOMEONE = "UADMIN0001", "UOWNER0001", "U0SOMEONE1"
@@ -118,15 +117,6 @@ def server(fake: FakeSlack, kb: Path, tmp_path: Path) -> Iterator[Server]:
 # -- helpers ----------------------------------------------------------------------------------
 
 
-def wait_until(condition: Callable[[], T], what: str) -> T:
-    deadline = time.monotonic() + WAIT
-    while not (value := condition()):
-        if time.monotonic() > deadline:
-            raise AssertionError(f"gave up waiting for {what}")
-        time.sleep(0.05)
-    return value
-
-
 def health(server: Server) -> dict[str, Any]:
     return json.loads(server.request("GET", "/healthz")[1])
 
@@ -147,12 +137,10 @@ def ask(server: Server, fake: FakeSlack, questions: tuple[str, ...]) -> list[Cal
 
 def wait_for_gaps(server: Server, count: int) -> None:
     """Until the log's background writer has stored `count` gap questions."""
-    from bot.log import ConversationLog
-
-    reader = ConversationLog(database_url=f"sqlite:///{server.data}/log.db", data_dir=server.data,
-                             hmac_secret="only-reads")
+    reader = make_log(server.data, f"sqlite:///{server.data}/log.db", hmac_secret="only-reads")
     try:
-        wait_until(lambda: len(gap_questions(reader.queries)) >= count, f"{count} gap questions in the log")
+        eventually(lambda: len(gap_questions(reader.queries)) >= count,
+                   f"{count} gap questions in the log", timeout=WAIT)
     finally:
         reader.close()
 
@@ -218,9 +206,10 @@ def cluster_of(reply: Call, questions: tuple[str, ...]) -> tuple[dict[str, Any],
 def new_version_everywhere(server: Server, old: str) -> str:
     """Wait until the master reloaded and replaced both workers; returns the live version."""
     server.wait_for_log("Worker exiting", count=2, timeout=WAIT)
-    version = wait_until(lambda: (h := health(server)["kb_version"]) != old and h, "a new version")
-    wait_until(lambda: all(health(server)["kb_version"] == version for _ in range(6)),
-               "every worker to serve the new version")
+    version = eventually(lambda: (h := health(server)["kb_version"]) != old and h, "a new version",
+                         timeout=WAIT)
+    eventually(lambda: all(health(server)["kb_version"] == version for _ in range(6)),
+               "every worker to serve the new version", timeout=WAIT)
     return version
 
 

@@ -30,6 +30,7 @@ from bot.slack.limits import fit_blocks
 from bot.slack.mrkdwn import escape, truncate
 from bot.slack.prompts import suggested_prompts
 from knowledge.models import Entry, KnowledgeBase, Source, Topic
+from tests.factories import make_answer
 from tests.slack.limits_check import assert_within_limits, texts
 
 PINGS = ("<!channel>", "<!here>", "<@U012AB3CD>", "<!subteam^S123>", "<!everyone>")
@@ -48,20 +49,8 @@ def kb(slack_advisor) -> KnowledgeBase:
     return slack_advisor.kb
 
 
-def make_answer(kb: KnowledgeBase, *, topic: str | None = "communication", confidence=0.9,
-                ambiguous=False, question="how do we announce the change", out_of_scope=False,
-                options: tuple[Option, ...] = (), shortened: bool = False):
-    t = kb.topic(topic) if topic else None
-    other = kb.topic("measurement")
-    recs = tuple(Recommendation(e, 0.5, e.situations[0], ("announce",)) for e in t.entries[:3]) \
-        if t else ()
-    return Answer(question, t, confidence, ambiguous, (TopicScore(other, 0.3),), recs,
-                  kb.version, "m1", out_of_scope=out_of_scope, options=options,
-                  shortened=shortened)
-
-
 def test_answer_leads_with_one_strategy_and_opens_the_others_by_button(kb):
-    answer = make_answer(kb)
+    answer = make_answer(kb=kb, terms=("announce",))
     blocks = answer_blocks(answer, kb, exchange_id="ex1")
     text = all_text(blocks)
     assert blocks[0] == {"type": "header", "text": {"type": "plain_text",
@@ -90,12 +79,12 @@ def test_practice_sources_and_the_pitfall_are_shown(kb):
 
 
 def test_a_shortened_question_is_said(kb):
-    text = all_text(answer_blocks(make_answer(kb, shortened=True), kb))
+    text = all_text(answer_blocks(make_answer(kb=kb, shortened=True), kb))
     assert "read its beginning and its end" in text
 
 
 def test_answer_buttons_carry_the_exchange_and_the_top_entry(kb):
-    answer = make_answer(kb)
+    answer = make_answer(kb=kb)
     found = buttons(answer_blocks(answer, kb, exchange_id="ex1", share=True))
     assert v.unpack(found[v.FEEDBACK_HELPFUL]["value"]) == {"x": "ex1"}
     assert v.unpack(found[v.FEEDBACK_NOT_HELPFUL]["value"]) == {"x": "ex1"}
@@ -104,14 +93,14 @@ def test_answer_buttons_carry_the_exchange_and_the_top_entry(kb):
 
 
 def test_without_an_exchange_id_there_are_no_feedback_buttons(kb):
-    found = buttons(answer_blocks(make_answer(kb), kb, exchange_id=None))
+    found = buttons(answer_blocks(make_answer(kb=kb), kb, exchange_id=None))
     assert v.FEEDBACK_HELPFUL not in found and v.SHOW_CHECKLIST in found
 
 
 def test_ambiguous_answer_asks_which_topic_with_its_best_strategies(kb):
     options = (Option(kb.topic("communication"), 0.4, kb.topic("communication").entries[1]),
                Option(kb.topic("measurement"), 0.35, kb.topic("measurement").entries[0]))
-    answer = make_answer(kb, ambiguous=True, confidence=0.4, options=options)
+    answer = make_answer(kb=kb, ambiguous=True, confidence=0.4, options=options)
     blocks = answer_blocks(answer, kb, exchange_id="ex2")
     choices = [el for b in blocks if b.get("block_id") == "choose_topic" for el in b["elements"]]
     assert [v.unpack(c["value"])["t"] for c in choices] == ["communication", "measurement"]
@@ -124,7 +113,7 @@ def test_ambiguous_answer_asks_which_topic_with_its_best_strategies(kb):
 def test_unsure_answer_asks_one_question_instead_of_rephrase(kb):
     options = (Option(kb.topic("measurement"), 0.18, kb.topic("measurement").entries[0]),
                Option(kb.topic("communication"), 0.15, None))
-    answer = make_answer(kb, topic=None, confidence=0.18, options=options)
+    answer = make_answer(None, kb=kb, confidence=0.18, options=options, out_of_scope=False)
     blocks = answer_blocks(answer, kb, exchange_id="ex4")
     text = all_text(blocks)
     assert "Which of these is closest to your situation?" in text
@@ -134,7 +123,7 @@ def test_unsure_answer_asks_one_question_instead_of_rephrase(kb):
 
 
 def test_abstention_is_kind_offers_every_topic_and_no_strategy(kb):
-    answer = make_answer(kb, topic=None, confidence=0.2)
+    answer = make_answer(None, kb=kb, confidence=0.2, out_of_scope=False)
     blocks = answer_blocks(answer, kb, exchange_id="ex3")
     text = all_text(blocks)
     assert "won't guess" in text
@@ -145,18 +134,18 @@ def test_abstention_is_kind_offers_every_topic_and_no_strategy(kb):
 
 
 def test_out_of_scope_says_what_the_advisor_does(kb):
-    text = all_text(answer_blocks(make_answer(kb, topic=None, out_of_scope=True), kb))
+    text = all_text(answer_blocks(make_answer(None, kb=kb, out_of_scope=True), kb))
     assert "doesn't look like something I can help with" in text
 
 
 def test_empty_question_gets_the_help(kb):
-    blocks = answer_blocks(make_answer(kb, topic=None, question="  "), kb)
+    blocks = answer_blocks(make_answer(None, kb=kb, question="  "), kb)
     assert blocks == help_blocks(kb)
 
 
 def test_quoted_user_text_is_escaped_so_it_never_pings(kb):
     question = "Help " + " ".join(PINGS) + " & <https://evil.example|click>"
-    answer = dataclasses.replace(make_answer(kb), question=question)
+    answer = dataclasses.replace(make_answer(kb=kb), question=question)
     blocks = answer_blocks(answer, kb, quote_question=True, shared_by="U0SHARER")
     text = "".join(texts(blocks))
     for ping in PINGS:

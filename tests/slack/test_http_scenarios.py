@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from bot.slack import values as v
+from tests.factories import Server, make_log
 from tests.slack.fake_slack import BOT_ID, BOT_USER_ID, Failure, FakeSlack
 from tests.slack.payloads import (
     SECRET,
@@ -28,7 +29,6 @@ from tests.slack.payloads import (
     new_ts,
     signed_headers,
 )
-from tests.slack.server import Server
 
 pytestmark = pytest.mark.timeout(120)
 _channels = itertools.count(1)
@@ -105,10 +105,7 @@ def test_forged_or_stale_requests_get_401_and_nothing_is_processed(server, fake,
     send_event(server, mention("the unions object to the new system", channel=other))
     posts_to(fake, other)
     assert in_channel(fake, channel) == []
-    from bot.log import ConversationLog
-
-    log = ConversationLog(database_url=f"sqlite:///{server.data}/log.db", data_dir=server.data,
-                          hmac_secret="scenario-secret")
+    log = make_log(server.data, f"sqlite:///{server.data}/log.db", hmac_secret="scenario-secret")
     try:  # nobody claimed the forged message: the first claim is ours
         assert log.claims.claim(f"msg:{channel}:{event['ts']}") is True
     finally:
@@ -341,7 +338,7 @@ def test_web_api_errors_are_logged_with_cause_and_the_server_keeps_serving(
 def test_every_event_the_manifest_subscribes_to_is_handled_not_404(server, fake):
     import yaml
 
-    from tests.slack.server import ROOT
+    from tests.factories import ROOT
 
     manifest = yaml.safe_load((ROOT / "manifest.yaml").read_text())
     for name in manifest["settings"]["event_subscriptions"]["bot_events"]:

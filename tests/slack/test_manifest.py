@@ -6,7 +6,7 @@ import yaml
 
 from bot.slack.listeners.commands import COMMAND
 from bot.slack.runner import EVENTS_PATH
-from tests.slack.server import ROOT
+from tests.factories import ROOT
 
 
 def manifest() -> dict:

@@ -7,8 +7,8 @@ import typer
 from typer.testing import CliRunner
 
 from bot.slack.cli import serve
+from tests.factories import free_port
 from tests.slack.fake_slack import Failure, FakeSlack
-from tests.slack.server import free_port
 
 app = typer.Typer()
 app.command()(serve)

@@ -13,10 +13,10 @@ from websockets.exceptions import ConnectionClosed
 from websockets.sync.server import ServerConnection, serve
 
 from bot.live import LiveAdvisor
-from bot.log import ConversationLog
 from bot.settings import Settings
 from bot.slack.runner import socket_mode_handler
 from bot.slack.server_parts import ServerParts
+from tests.factories import make_log
 from tests.slack.fake_slack import FakeSlack
 from tests.slack.payloads import event_body, mention
 
@@ -68,8 +68,7 @@ def socket_bot(slack_advisor, tmp_path) -> Iterator[tuple[FakeSlack, SlackSocket
     fake.ws_url = socket.url
     settings = Settings(slack_bot_token="xoxb-test", slack_app_token="xapp-test",
                         slack_api_url=fake.base_url, advisor_data_dir=tmp_path)
-    log = ConversationLog(database_url=f"sqlite:///{tmp_path}/log.db", data_dir=tmp_path,
-                          hmac_secret="test-secret", flush_interval=0.01)
+    log = make_log(tmp_path, f"sqlite:///{tmp_path}/log.db", flush_interval=0.01)
     parts = ServerParts(settings, LiveAdvisor(slack_advisor), log, socket_mode=True)
     handler = socket_mode_handler(settings, parts)
     handler.connect()
@@ -108,7 +107,7 @@ def test_advisor_serve_socket_answers_over_the_websocket(slack_kb_dir, tmp_path)
     import subprocess
     import sys
 
-    from tests.slack.server import ROOT
+    from tests.factories import ROOT
 
     fake, socket = FakeSlack().start(), SlackSocket()
     socket.thread.start()

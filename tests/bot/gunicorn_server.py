@@ -1,6 +1,6 @@
 """A tiny gunicorn server around a LiveAdvisor, for the hot-reload test: /healthz only.
 
-Run as `python -m tests.curation.gunicorn_server KB_DIR DATA_DIR PORT`.
+Run as `python -m tests.bot.gunicorn_server KB_DIR DATA_DIR PORT`.
 """
 
 from __future__ import annotations

@@ -1,0 +1,55 @@
+"""The entry ranker: entries ordered across topics with their nearest situation, weighed by
+the topic probabilities, and a large base's shortlist scoring like the full scan."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from classifiers.features import Featurizer
+from classifiers.ranker import EntryRanker, RankerParams
+from tests.classifiers.samples import ITEMS, TEXTS
+
+
+def test_ranker_orders_entries_across_topics_and_finds_the_nearest_situation():
+    featurizer = Featurizer().fit(TEXTS)
+    ranker = EntryRanker(RankerParams(topic_weight=0.0)).fit(ITEMS, featurizer.transform)
+    [ranked] = ranker.rank(featurizer.transform(["fear of redundancy from the system"]), top=4)
+    assert ranked[0].key == "redundancy" and ranked[0].nearest == 0
+    assert {r.group for r in ranked} == {"comms", "privacy"}
+    assert [r.score for r in ranked] == sorted((r.score for r in ranked), reverse=True)
+    [only] = ranker.rank(featurizer.transform(["dpia"]), top=3, only_group="privacy")
+    assert next(r.key for r in only) == "dpia" and {r.group for r in only} == {"privacy"}
+
+
+def test_topic_probability_reorders_entries():
+    featurizer = Featurizer().fit(TEXTS)
+    x = featurizer.transform(["worried about data and jobs"])
+    plain = EntryRanker(RankerParams(topic_weight=0.0)).fit(ITEMS, featurizer.transform)
+    weighed = EntryRanker(RankerParams(topic_weight=2.0)).fit(ITEMS, featurizer.transform)
+    favour_privacy = np.array([[0.05, 0.95]]) if weighed.groups == ("comms", "privacy") \
+        else np.array([[0.95, 0.05]])
+    [a] = plain.rank(x, favour_privacy, top=4)
+    [b] = weighed.rank(x, favour_privacy, top=4)
+    assert b[0].group == "privacy"
+    assert [r.key for r in a] != [r.key for r in b] or a[0].group == "privacy"
+
+
+def test_a_large_base_scores_shortlisted_situations_like_the_full_scan(monkeypatch):
+    import classifiers.ranker as ranker_module
+
+    featurizer = Featurizer().fit(TEXTS)
+    questions = featurizer.transform(["fear of redundancy", "the dpo blocks storing addresses",
+                                      "gdpr and citizen data", "zzz"])
+    full = EntryRanker().fit(ITEMS, featurizer.transform)
+    monkeypatch.setattr(ranker_module, "FULL_SCAN", 0)
+    monkeypatch.setattr(ranker_module, "SHORTLIST", 3)
+    large = EntryRanker().fit(ITEMS, featurizer.transform)
+    assert large._situations is not None and full._situations is None
+    full_match, full_near = full.match(questions)
+    large_match, large_near = large.match(questions)
+    # the entry the shortlist leaves out is scored on its centroid alone: never higher
+    assert np.all(large_match <= full_match + 1e-6)
+    for row in range(3):
+        best = int(np.argmax(full_match[row]))
+        assert int(np.argmax(large_match[row])) == best
+        assert large_near[row, best] == full_near[row, best]
