@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from concurrent.futures import Executor, ThreadPoolExecutor
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from slack_bolt import App
@@ -19,6 +20,7 @@ if TYPE_CHECKING:
     from bot.live import LiveAdvisor
     from bot.log import ConversationLog
     from bot.settings import Settings
+    from bot.slack.channel_posts import ChannelPosts
 
 LISTENER_THREADS = 8
 logger = logging.getLogger("bot.slack")
@@ -29,9 +31,10 @@ __all__ = ["build_app", "register_listeners"]
 def build_app(settings: Settings, advisor: Answerer, log: ConversationLog, *,
               client: WebClient | None = None, listener_executor: Executor | None = None,
               socket_mode: bool = False, live: LiveAdvisor | None = None,
-              curator: Curator | None = None) -> App:
+              curator: Curator | None = None, posts: ChannelPosts | None = None) -> App:
     """A Bolt `App` answering from `advisor` and recording in `log`; with `live` and
-    `curator`, the admin surfaces (`/advisor admin`, gap buttons and modals) work too.
+    `curator`, the admin surfaces (`/advisor admin`, gap buttons and modals) work too;
+    answers are posted through `posts` (a new `ChannelPosts` when None).
 
     Calls `auth.test` once (Bolt's start-up check); request signatures are verified in
     HTTP mode (Socket Mode needs no signing secret).
@@ -47,7 +50,8 @@ def build_app(settings: Settings, advisor: Answerer, log: ConversationLog, *,
         or ThreadPoolExecutor(LISTENER_THREADS, thread_name_prefix="listener"),
         process_before_response=False,
     )
-    app.use(attach(Services(settings, advisor, log, live, curator)))
+    services = Services(settings, advisor, log, live, curator)
+    app.use(attach(services if posts is None else replace(services, posts=posts)))
     app.error(_on_error)
     register_listeners(app)
     return app

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Callable, Iterable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from slack_bolt import App
@@ -29,6 +30,10 @@ SWITCH_INTERVAL = 0.0005
 acknowledging Slack's requests is not kept waiting behind the threads answering them."""
 EVENTS_PATH = "/slack/events"
 HEALTH_PATH = "/healthz"
+CONTROL_SOCKET = "gunicorn.ctl"
+"""gunicorn's control socket (`gunicornc -s PATH`), one per server in its data folder:
+gunicorn's default (`~/.gunicorn/gunicorn.ctl`) is shared by every server of one user, and
+each new one would take it over from the last."""
 
 
 class AdvisorWSGI:
@@ -106,6 +111,8 @@ def http_server(settings: Settings, live: LiveAdvisor, *, port: int, workers: in
                 "timeout": 30,
                 "graceful_timeout": 20,
                 "proc_name": "transformation-advisor",
+                "control_socket": str(Path(settings.advisor_data_dir).resolve()
+                                      / CONTROL_SOCKET),
                 "worker_exit": worker_exit,
                 **hooks,
             }.items():

@@ -1,6 +1,6 @@
 """What one serving process runs, assembled in one place for HTTP workers and Socket Mode:
-its conversation log, batching advisor, listener threads, curator, Bolt app and weekly
-review reminders."""
+its conversation log, batching advisor, listener threads, poster of answers, curator, Bolt
+app and weekly review reminders."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from bot.batching_advisor import BatchingAdvisor
 from bot.slack.app import LISTENER_THREADS, build_app
+from bot.slack.channel_posts import ChannelPosts
 
 if TYPE_CHECKING:
     from slack_bolt import App
@@ -35,11 +36,13 @@ class ServerParts:
         self.log = log
         self.advisor = BatchingAdvisor(lambda: live.current)
         self.executor = ThreadPoolExecutor(LISTENER_THREADS, thread_name_prefix="listener")
+        self.posts = ChannelPosts()
         self.reminders: ReminderSchedule | None = None
         try:
             log.start()
             self.app: App = build_app(settings, self.advisor, log, socket_mode=socket_mode,
                                       listener_executor=self.executor, live=live,
+                                      posts=self.posts,
                                       curator=make_curator(settings, live, log))
             self.reminders = reminders(self.app, live, log).start()
         except BaseException:
@@ -47,10 +50,12 @@ class ServerParts:
             raise
 
     def close(self) -> None:
-        """Finish answers in flight, then flush the log."""
+        """Finish answers in flight (and post those held by a rate limit, for a while),
+        then flush the log."""
         if self.reminders is not None:
             self.reminders.stop()
         self.executor.shutdown(wait=True)
+        self.posts.close()
         self.advisor.close()
         self.log.close()
 

@@ -9,20 +9,18 @@ from urllib.error import URLError
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
-from slack_sdk.http_retry.builtin_handlers import (
-    ConnectionErrorRetryHandler,
-    RateLimitErrorRetryHandler,
-)
+from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler
 
 from bot.settings import Settings
+from bot.slack.web_retries import RateLimitRetries, ServerErrorRetries
 
 T = TypeVar("T")
-RATE_LIMIT_RETRIES = 3
 SLACK_API = "https://slack.com/api/"
 
 
 def make_client(settings: Settings) -> WebClient:
-    """A WebClient that honours `Retry-After` on 429 and retries failed connections.
+    """A WebClient that retries failed connections once, HTTP 500/502/503 twice with
+    backoff, and a 429 after a short `Retry-After` (see `bot.slack.web_retries`).
 
     Timeouts are not retried: Slack may already have posted the message.
     """
@@ -32,7 +30,8 @@ def make_client(settings: Settings) -> WebClient:
         timeout=settings.slack_api_timeout,
         retry_handlers=[
             ConnectionErrorRetryHandler(max_retry_count=1),
-            RateLimitErrorRetryHandler(max_retry_count=RATE_LIMIT_RETRIES),
+            ServerErrorRetries(),
+            RateLimitRetries(),
         ],
     )
 

@@ -2,7 +2,9 @@
 
 Records every call (method, arguments, time received) and answers like Slack does:
 `auth.test` with the bot's ids, `chat.postMessage` with a new ts, `response_url` posts
-with "ok". Tests can queue failures (HTTP status, Slack error, delay) per method.
+with "ok". Tests can queue failures (HTTP status, Slack error, headers such as
+`Retry-After`, delay) per method, optionally for one channel only, and rate-limit a
+channel for a while as Slack does (every call gets 429 until the window ends).
 """
 
 from __future__ import annotations
@@ -28,6 +30,8 @@ class Call:
     args: dict[str, Any]
     at: float  # time.monotonic() when received
     path: str = ""
+    status: int = 200  # the HTTP status the fake answered
+    when: float = field(default_factory=time.time)  # wall-clock time when received
 
 
 @dataclass
@@ -36,6 +40,17 @@ class Failure:
     error: str | None = None
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0
+    channel: str | None = None  # only for calls to this channel
+
+
+@dataclass
+class RateLimit:
+    """Every call of `method` to `channel` gets 429 with `retry_after` until `until`."""
+
+    method: str
+    channel: str
+    until: float  # time.monotonic()
+    retry_after: str
 
 
 class FakeSlack:
@@ -44,6 +59,7 @@ class FakeSlack:
     def __init__(self, *, record: bool = True, on_call: Callable[[Call], None] | None = None):
         self.calls: list[Call] = []
         self.failures: dict[str, list[Failure]] = {}
+        self.limits: list[RateLimit] = []
         self.replies: dict[str, list[dict[str, Any]]] = {}  # thread_ts -> messages
         self.record = record
         self.on_call = on_call
@@ -77,12 +93,20 @@ class FakeSlack:
         with self._cond:
             self.calls.clear()
             self.failures.clear()
+            self.limits.clear()
             self.replies.clear()
 
     def fail(self, method: str, *failures: Failure) -> None:
         """The next calls of `method` get these answers, in order."""
         with self._cond:
             self.failures.setdefault(method, []).extend(failures)
+
+    def rate_limit(self, channel: str, seconds: float, *, retry_after: str,
+                   method: str = "chat.postMessage") -> None:
+        """For `seconds` from now, answer every `method` call to `channel` with 429."""
+        with self._cond:
+            self.limits.append(RateLimit(method, channel, time.monotonic() + seconds,
+                                         retry_after))
 
     def calls_of(self, method: str) -> list[Call]:
         with self._cond:
@@ -103,9 +127,16 @@ class FakeSlack:
     # -- HTTP -------------------------------------------------------------------------------
 
     def _answer(self, call: Call) -> tuple[int, dict[str, str], dict[str, Any] | str]:
+        channel = call.args.get("channel")
         with self._cond:
-            queue = self.failures.get(call.method)
-            failure = queue.pop(0) if queue else None
+            limit = next((lim for lim in self.limits if lim.method == call.method
+                          and lim.channel == channel and call.at < lim.until), None)
+            queue = self.failures.get(call.method) or []
+            failure = next((f for f in queue if f.channel in (None, channel)), None)
+            if failure and not limit:
+                queue.remove(failure)
+        if limit:
+            return 429, {"Retry-After": limit.retry_after}, {"ok": False, "error": "ratelimited"}
         if failure:
             if failure.delay:
                 time.sleep(failure.delay)
@@ -158,6 +189,7 @@ class FakeSlack:
                     method = url.path.removeprefix("/api/")
                 call = Call(method, args, time.monotonic(), url.path)
                 status, headers, body = fake._answer(call)
+                call.status = status
                 if fake.record:
                     with fake._cond:
                         fake.calls.append(call)

@@ -6,7 +6,8 @@ message event is acknowledged (an unhandled one would get a 404 and be retried b
 
 Every message is claimed in the database by `channel:ts` before any work, so Slack's
 retries and the same message arriving as `app_mention` and `message.*` are answered once,
-whichever worker gets them.
+whichever worker gets them. Answers go out through `services.posts`, so a channel that
+Slack rate-limits queues its own answers without holding up the listener threads.
 """
 
 from __future__ import annotations
@@ -100,8 +101,8 @@ def answer_in_channel(event: dict[str, Any], body: dict[str, Any], client: WebCl
     reply_ts = thread_ts or ts
 
     def post(**message: Any) -> Any:
-        return slack_call(logger, "chat.postMessage", client.chat_postMessage,
-                          channel=channel, thread_ts=reply_ts, **message)
+        return services.posts.post(client, logger, channel=channel, thread_ts=reply_ts,
+                                   **message)
 
     with telling_user(logger, "answering in a channel", lambda: post(text=SORRY)):
         asked = Asked("mention", event.get("user"), body.get("team_id"),
@@ -122,8 +123,8 @@ def answer_direct(event: dict[str, Any], body: dict[str, Any], client: WebClient
     channel, thread_ts = event["channel"], event.get("thread_ts")
 
     def post(**message: Any) -> Any:
-        return slack_call(logger, "chat.postMessage", client.chat_postMessage,
-                          channel=channel, thread_ts=thread_ts, **message)
+        return services.posts.post(client, logger, channel=channel, thread_ts=thread_ts,
+                                   **message)
 
     with telling_user(logger, "answering a direct message", lambda: post(text=SORRY)):
         if set_status is not None:
