@@ -26,8 +26,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from tests.factories import Server  # noqa: E402
 from tests.slack.payloads import SECRET, event_body, mention, signed_headers  # noqa: E402
-from tests.slack.server import Server  # noqa: E402
 
 
 def run_fake(ports: mp.Queue, posts: mp.Queue) -> None:

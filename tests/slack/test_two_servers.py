@@ -8,9 +8,9 @@ import pytest
 from gunicorn.ctl.client import ControlClient
 
 from bot.slack.runner import CONTROL_SOCKET
+from tests.factories import Server
 from tests.slack.fake_slack import FakeSlack
 from tests.slack.payloads import SECRET, event_body, mention, signed_headers
-from tests.slack.server import Server
 
 pytestmark = pytest.mark.timeout(180)
 

@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 
 from bot.slack.blocks import SORRY
+from tests.factories import Server
 from tests.slack.fake_slack import Failure, FakeSlack
 from tests.slack.payloads import SECRET, event_body, mention, signed_headers
-from tests.slack.server import Server
 
 pytestmark = pytest.mark.timeout(120)
 _channels = itertools.count(1)
