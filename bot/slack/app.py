@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from slack_bolt import App
 from slack_sdk import WebClient
 
+from bot.slack.inbound import check_payloads
 from bot.slack.listeners import register_listeners
 from bot.slack.services import Services, attach
 from bot.slack.web import make_client
@@ -34,7 +35,8 @@ def build_app(settings: Settings, advisor: Answerer, log: ConversationLog, *,
     `curator`, the admin surfaces (`/advisor admin`, gap buttons and modals) work too.
 
     Calls `auth.test` once (Bolt's start-up check); request signatures are verified in
-    HTTP mode (Socket Mode needs no signing secret).
+    HTTP mode (Socket Mode needs no signing secret). Payloads are checked before any
+    listener (`inbound.py`).
     """
     settings.require("slack_bot_token", *(() if socket_mode else ("slack_signing_secret",)))
     app = App(
@@ -47,10 +49,18 @@ def build_app(settings: Settings, advisor: Answerer, log: ConversationLog, *,
         or ThreadPoolExecutor(LISTENER_THREADS, thread_name_prefix="listener"),
         process_before_response=False,
     )
+    quiet_request_verification()
     app.use(attach(Services(settings, advisor, log, live, curator)))
+    app.use(check_payloads())
     app.error(_on_error)
     register_listeners(app)
     return app
+
+
+def quiet_request_verification() -> None:
+    """Bolt's RequestVerification logs a refused request's body at INFO; it may log at most
+    warnings. Set after `App()`, which copies our logger's level onto it."""
+    logging.getLogger("slack_bolt.RequestVerification").setLevel(logging.WARNING)
 
 
 def _on_error(error: Exception, body: dict[str, Any], logger: logging.Logger) -> None:

@@ -28,7 +28,7 @@ from tests.slack.payloads import (
     new_ts,
     signed_headers,
 )
-from tests.slack.server import Server
+from tests.slack.server import Server, scenario_env
 
 pytestmark = pytest.mark.timeout(120)
 _channels = itertools.count(1)
@@ -45,13 +45,7 @@ def fake():
 @pytest.fixture(scope="module")
 def server(fake: FakeSlack, slack_kb_dir: Path, tmp_path_factory: pytest.TempPathFactory):
     data = tmp_path_factory.mktemp("server")
-    env = {
-        "SLACK_BOT_TOKEN": "xoxb-test-token", "SLACK_SIGNING_SECRET": SECRET,
-        "SLACK_API_URL": fake.base_url, "SLACK_API_TIMEOUT": "1",
-        "DATABASE_URL": f"sqlite:///{data}/log.db", "ADVISOR_DATA_DIR": str(data),
-        "ADVISOR_KB_PATH": str(slack_kb_dir), "ADVISOR_ADMINS": "UADMIN0001",
-        "LOG_HMAC_SECRET": "scenario-secret",
-    }
+    env = scenario_env(slack_api_url=fake.base_url, kb_dir=slack_kb_dir, data=data, secret=SECRET)
     server = Server(env, workers=2, log_path=data / "server.log").start()
     server.data = data
     yield server
