@@ -11,6 +11,7 @@ from slack_sdk import WebClient
 
 from bot.slack.inbound import check_payloads
 from bot.slack.listeners import register_listeners
+from bot.slack.replays import refuse_replays
 from bot.slack.services import Services, attach
 from bot.slack.web import make_client
 
@@ -36,7 +37,7 @@ def build_app(settings: Settings, advisor: Answerer, log: ConversationLog, *,
 
     Calls `auth.test` once (Bolt's start-up check); request signatures are verified in
     HTTP mode (Socket Mode needs no signing secret). Payloads are checked before any
-    listener (`inbound.py`).
+    listener (`inbound.py`), and replayed commands and clicks are dropped (`replays.py`).
     """
     settings.require("slack_bot_token", *(() if socket_mode else ("slack_signing_secret",)))
     app = App(
@@ -52,6 +53,7 @@ def build_app(settings: Settings, advisor: Answerer, log: ConversationLog, *,
     quiet_request_verification()
     app.use(attach(Services(settings, advisor, log, live, curator)))
     app.use(check_payloads())
+    app.use(refuse_replays(log.claims))
     app.error(_on_error)
     register_listeners(app)
     return app

@@ -1,8 +1,8 @@
-"""The edge of the real server (gunicorn, 2 workers): forged and malformed requests.
+"""The edge of the real server (gunicorn, 2 workers): forged, malformed and replayed requests.
 
 Forged or malformed requests get 400, 401 or 413 (never 500) and their bodies never reach the
-server log; signed but malformed payloads are answered or ignored without a traceback.
-Every body carries `MARK`, so a logged body shows.
+server log; signed but malformed payloads are answered or ignored without a traceback; a
+replayed command or click is handled once. Every body carries `MARK`, so a logged body shows.
 """
 
 from __future__ import annotations
@@ -16,7 +16,9 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
+from sqlmodel import Session, create_engine, select
 
+from bot.log.models import Feedback
 from bot.slack import values as v
 from bot.slack.inbound import UNREADABLE_COMMAND
 from tests.slack.fake_slack import FakeSlack
@@ -24,6 +26,7 @@ from tests.slack.payloads import (
     SECRET,
     action_body,
     action_payload,
+    command_body,
     event_body,
     find_action,
     mention,
@@ -278,3 +281,59 @@ def test_button_value_holding_lists_is_read_as_no_value(server, fake):
     posts_in(fake, sentinel)
     assert [c for c in fake.calls_of("response_url") if c.path.endswith(name)] == []
     assert "Traceback" not in server.log()
+
+
+# -- replays ---------------------------------------------------------------------------------
+
+
+def test_replayed_slash_command_is_answered_once(server, fake):
+    name = f"edge-replay-{next(_n)}"
+    body = command_body("staff lack confidence with computers",
+                        response_url=fake.response_url(name))
+    headers = signed_headers(body, content_type=FORM)
+    replays = server.log().count("replayed slash command ignored")
+    statuses = [server.post(body, headers)[0] for _ in range(3)]
+    assert statuses == [200, 200, 200]
+    server.wait_for_log("replayed slash command ignored", count=replays + 2)
+    fake.wait_for("response_url", where=lambda c: c.path.endswith(name))
+    assert len([c for c in fake.calls_of("response_url") if c.path.endswith(name)]) == 1
+
+
+def test_replayed_feedback_click_is_recorded_once(server, fake):
+    channel = fresh_channel()
+    signed(server, event_body(mention("the unions object to the new system", channel=channel)))
+    [post] = posts_in(fake, channel)
+    helpful = find_action(post.args["blocks"], v.FEEDBACK_HELPFUL)
+    exchange_id = v.unpack(helpful["value"])["x"]
+    name = f"edge-click-{channel}"
+    body = action_body(action_payload({"action_id": v.FEEDBACK_HELPFUL,
+                                       "value": helpful["value"]},
+                                      response_url=fake.response_url(name), channel=channel))
+    headers = signed_headers(body, content_type=FORM)
+    replays = server.log().count("replayed block_actions ignored")
+    assert [server.post(body, headers)[0] for _ in range(3)] == [200, 200, 200]
+    server.wait_for_log("replayed block_actions ignored", count=replays + 2)
+    fake.wait_for("response_url", where=lambda c: c.path.endswith(name))
+    assert len([c for c in fake.calls_of("response_url") if c.path.endswith(name)]) == 1
+    engine = create_engine(f"sqlite:///{server.data}/log.db")
+    try:
+        deadline = time.monotonic() + 15
+        rows: list = []
+        while not rows and time.monotonic() < deadline:
+            with Session(engine) as session:
+                rows = list(session.exec(select(Feedback)
+                                         .where(Feedback.exchange_id == exchange_id)))
+            time.sleep(0.05)
+        assert len(rows) == 1
+    finally:
+        engine.dispose()
+
+
+def test_same_command_sent_again_by_the_user_is_answered_again(server, fake):
+    """A second invocation has its own trigger id, hence its own signature: not a replay."""
+    name = f"edge-again-{next(_n)}"
+    for trigger in ("1.1.1", "2.2.2"):
+        body = command_body("staff lack confidence with computers",
+                            response_url=fake.response_url(name)).replace("1.2.3", trigger)
+        assert signed(server, body, FORM)[0] == 200
+    fake.wait_for("response_url", 2, where=lambda c: c.path.endswith(name))
