@@ -183,3 +183,27 @@ class Server:
 
     def post(self, body: str, headers: dict[str, str]) -> tuple[int, Any]:
         return self.request("POST", "/slack/events", body, headers)
+
+    def post_raw(self, body: bytes, headers: list[tuple[str, str]]) -> tuple[int, bytes]:
+        """POST bytes as they are, with headers in order (a name may repeat)."""
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
+        try:
+            conn.putrequest("POST", "/slack/events")
+            for name, value in [*headers, ("Content-Length", str(len(body)))]:
+                conn.putheader(name, value.encode("latin-1"))
+            conn.endheaders(body)
+            response = conn.getresponse()
+            return response.status, response.read()
+        finally:
+            conn.close()
+
+
+def scenario_env(*, slack_api_url: str, kb_dir: Path, data: Path, secret: str) -> dict[str, str]:
+    """The environment of a test server: a fake Slack, a test base, a SQLite log in `data`."""
+    return {
+        "SLACK_BOT_TOKEN": "xoxb-test-token", "SLACK_SIGNING_SECRET": secret,
+        "SLACK_API_URL": slack_api_url, "SLACK_API_TIMEOUT": "1",
+        "DATABASE_URL": f"sqlite:///{data}/log.db", "ADVISOR_DATA_DIR": str(data),
+        "ADVISOR_KB_PATH": str(kb_dir), "ADVISOR_ADMINS": "UADMIN0001",
+        "LOG_HMAC_SECRET": "scenario-secret",
+    }

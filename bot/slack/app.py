@@ -10,7 +10,9 @@ from typing import TYPE_CHECKING, Any
 from slack_bolt import App
 from slack_sdk import WebClient
 
+from bot.slack.inbound import check_payloads
 from bot.slack.listeners import register_listeners
+from bot.slack.replays import refuse_replays
 from bot.slack.services import Services, attach
 from bot.slack.web import make_client
 
@@ -37,7 +39,8 @@ def build_app(settings: Settings, advisor: Answerer, log: ConversationLog, *,
     answers are posted through `posts` (a new `ChannelPosts` when None).
 
     Calls `auth.test` once (Bolt's start-up check); request signatures are verified in
-    HTTP mode (Socket Mode needs no signing secret).
+    HTTP mode (Socket Mode needs no signing secret). Payloads are checked before any
+    listener (`inbound.py`), and replayed commands and clicks are dropped (`replays.py`).
     """
     settings.require("slack_bot_token", *(() if socket_mode else ("slack_signing_secret",)))
     app = App(
@@ -50,11 +53,20 @@ def build_app(settings: Settings, advisor: Answerer, log: ConversationLog, *,
         or ThreadPoolExecutor(LISTENER_THREADS, thread_name_prefix="listener"),
         process_before_response=False,
     )
+    quiet_request_verification()
     services = Services(settings, advisor, log, live, curator)
     app.use(attach(services if posts is None else replace(services, posts=posts)))
+    app.use(check_payloads())
+    app.use(refuse_replays(log.claims))
     app.error(_on_error)
     register_listeners(app)
     return app
+
+
+def quiet_request_verification() -> None:
+    """Bolt's RequestVerification logs a refused request's body at INFO; it may log at most
+    warnings. Set after `App()`, which copies our logger's level onto it."""
+    logging.getLogger("slack_bolt.RequestVerification").setLevel(logging.WARNING)
 
 
 def _on_error(error: Exception, body: dict[str, Any], logger: logging.Logger) -> None:

@@ -26,8 +26,6 @@ def serve(
     from knowledge.errors import AdvisorError, KnowledgeBaseError
 
     logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
-    # Bolt logs a forged request's body at INFO; a 401 is all it gets.
-    logging.getLogger("slack_bolt.RequestVerification").setLevel(logging.WARNING)
     try:
         settings = load_settings()
         settings.require("slack_bot_token",

@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from slack_bolt import App
-from slack_bolt.adapter.wsgi import SlackRequestHandler
 
+from bot.slack.request_gate import SlackGate
 from bot.slack.server_parts import ServerParts
 
 if TYPE_CHECKING:
@@ -37,10 +37,11 @@ each new one would take it over from the last."""
 
 
 class AdvisorWSGI:
-    """Routes `POST /slack/events` to Bolt and answers `GET /healthz`; 404 otherwise."""
+    """Routes `POST /slack/events` through the request gate to Bolt and answers
+    `GET /healthz`; 404 otherwise."""
 
-    def __init__(self, app: App, *, health: Callable[[], dict[str, Any]]):
-        self.bolt = SlackRequestHandler(app, path=EVENTS_PATH)
+    def __init__(self, app: App, *, signing_secret: str, health: Callable[[], dict[str, Any]]):
+        self.slack = SlackGate(app, signing_secret=signing_secret)
         self.health = health
 
     def __call__(self, environ: dict[str, Any],
@@ -51,8 +52,8 @@ class AdvisorWSGI:
             start_response("200 OK", [("Content-Type", "application/json"),
                                       ("Content-Length", str(len(body)))])
             return [body] if method == "GET" else [b""]
-        if path == EVENTS_PATH:
-            return self.bolt(environ, start_response)
+        if path == EVENTS_PATH and method == "POST":
+            return self.slack(environ, start_response)
         start_response("404 Not Found", [("Content-Type", "text/plain"),
                                          ("Content-Length", "9")])
         return [b"Not Found"]
@@ -121,7 +122,8 @@ def http_server(settings: Settings, live: LiveAdvisor, *, port: int, workers: in
         def load(self) -> AdvisorWSGI:
             sys.setswitchinterval(SWITCH_INTERVAL)
             state["parts"] = ServerParts(settings, live, ConversationLog.from_settings(settings))
-            return AdvisorWSGI(state["parts"].app, health=live.health)
+            return AdvisorWSGI(state["parts"].app, health=live.health,
+                               signing_secret=settings.slack_signing_secret or "")
 
     return AdvisorHTTPServer()
 

@@ -36,9 +36,12 @@ def pack(**fields: Any) -> str:
 
 
 def unpack(value: str | None) -> dict[str, Any]:
-    """The fields of a button value; empty for anything that isn't ours."""
+    """The fields of a button value; empty for anything that isn't ours, and only the
+    scalar fields (ours are all scalars), so a field is never a list or an object."""
     try:
         data = json.loads(value or "")
-    except ValueError:
+    except (ValueError, TypeError, RecursionError):
         return {}
-    return data if isinstance(data, dict) else {}
+    if not isinstance(data, dict):
+        return {}
+    return {k: v for k, v in data.items() if isinstance(v, str | int | float | bool)}

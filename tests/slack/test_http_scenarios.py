@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from bot.slack import values as v
-from tests.factories import Server, make_log
+from tests.factories import Server, make_log, scenario_env
 from tests.slack.fake_slack import BOT_ID, BOT_USER_ID, Failure, FakeSlack
 from tests.slack.payloads import (
     SECRET,
@@ -45,13 +45,7 @@ def fake():
 @pytest.fixture(scope="module")
 def server(fake: FakeSlack, slack_kb_dir: Path, tmp_path_factory: pytest.TempPathFactory):
     data = tmp_path_factory.mktemp("server")
-    env = {
-        "SLACK_BOT_TOKEN": "xoxb-test-token", "SLACK_SIGNING_SECRET": SECRET,
-        "SLACK_API_URL": fake.base_url, "SLACK_API_TIMEOUT": "1",
-        "DATABASE_URL": f"sqlite:///{data}/log.db", "ADVISOR_DATA_DIR": str(data),
-        "ADVISOR_KB_PATH": str(slack_kb_dir), "ADVISOR_ADMINS": "UADMIN0001",
-        "LOG_HMAC_SECRET": "scenario-secret",
-    }
+    env = scenario_env(slack_api_url=fake.base_url, kb_dir=slack_kb_dir, data=data, secret=SECRET)
     server = Server(env, workers=2, log_path=data / "server.log").start()
     server.data = data
     yield server

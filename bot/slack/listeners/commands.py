@@ -1,7 +1,8 @@
 """`/advisor <situation>`, `help`, `topics`, `checklist <topic or entry>`, `admin …`.
 
 Acknowledged at once (help and topics come back in the ack itself); the answer follows
-through `respond`, private by default, with a button to share it in the channel.
+through `respond`, private by default, with a button to share it in the channel. A command
+that came without a `response_url` is answered in the ack.
 """
 
 from __future__ import annotations
@@ -17,13 +18,15 @@ from bot.checklist import build_checklist
 from bot.slack.blocks import SORRY, answer_blocks, answer_text, help_blocks, topics_blocks
 from bot.slack.checklist_blocks import checklist_blocks, checklist_text, scope_of
 from bot.slack.listeners import admin
-from bot.slack.listeners.shared import telling_user
+from bot.slack.listeners.shared import Respond, telling_user
 from bot.slack.mrkdwn import escape, truncate
 from bot.slack.services import Services
 from bot.slack.web import slack_call
 
 COMMAND = "/advisor"
 SUBCOMMANDS = ("help", "topics", "checklist", "admin")
+ADMIN_NEEDS_RESPONSE_URL = ("Admin commands need Slack's response_url, and this command came "
+                            "without one. Please run it again.")
 
 
 def parse(text: str | None) -> tuple[str, str]:
@@ -37,10 +40,14 @@ def parse(text: str | None) -> tuple[str, str]:
     return "ask", text
 
 
-def on_advisor(ack: Callable[..., Any], command: dict[str, Any], respond: Callable[..., Any],
+def on_advisor(ack: Callable[..., Any], command: dict[str, Any], respond: Respond,
                logger: logging.Logger, services: Services) -> None:
+    """Without a `response_url` (Bolt's `respond` is None) the answer goes in the ack itself."""
     sub, rest = parse(command.get("text"))
     if sub == "admin":
+        if respond is None:
+            ack(text=ADMIN_NEEDS_RESPONSE_URL, response_type="ephemeral")
+            return
         admin.on_admin(rest, ack, command, respond, logger, services)
         return
     kb = services.advisor.kb
@@ -56,41 +63,42 @@ def on_advisor(ack: Callable[..., Any], command: dict[str, Any], respond: Callab
                  "`/advisor checklist communication`. `/advisor topics` lists them.",
             response_type="ephemeral")
         return
-    shown = escape(truncate(rest, 300))
-    ack(text=f"Getting the checklist for _{shown}_…" if sub == "checklist"
-        else f"Thinking about: _{shown}_ …", response_type="ephemeral")
+    if respond is not None:
+        shown = escape(truncate(rest, 300))
+        ack(text=f"Getting the checklist for _{shown}_…" if sub == "checklist"
+            else f"Thinking about: _{shown}_ …", response_type="ephemeral")
 
-    def sorry() -> Any:
-        return slack_call(logger, "response_url", respond, text=SORRY)
+    def send(**message: Any) -> Any:
+        if respond is None:
+            return ack(**message)
+        return slack_call(logger, "response_url", respond, **message)
 
-    with telling_user(logger, f"/advisor {sub}", sorry):
+    with telling_user(logger, f"/advisor {sub}", lambda: send(text=SORRY)):
         if sub == "checklist":
-            send_checklist(rest, command, respond, logger, services)
+            send_checklist(rest, command, send, services)
         else:
             asked = Asked("command", command.get("user_id"), command.get("team_id"),
                           channel_type=None)
             answer, exchange_id = answer_and_record(services.advisor, services.log.record,
                                                     rest, asked, logger)
-            slack_call(logger, "response_url", respond, response_type="ephemeral",
-                       text=answer_text(answer),
-                       blocks=answer_blocks(answer, kb, exchange_id=exchange_id, share=True))
+            send(response_type="ephemeral", text=answer_text(answer),
+                 blocks=answer_blocks(answer, kb, exchange_id=exchange_id, share=True))
 
 
-def send_checklist(name: str, command: dict[str, Any], respond: Callable[..., Any],
-                   logger: logging.Logger, services: Services) -> None:
+def send_checklist(name: str, command: dict[str, Any], send: Callable[..., Any],
+                   services: Services) -> None:
     checklist = build_checklist(services.advisor.kb, name)
     if checklist is None:
         close = services.advisor.kb.suggest(name)
         hint = (" Did you mean " + ", ".join(f"`{escape(c)}`" for c in close) + "?") if close else ""
-        slack_call(logger, "response_url", respond,
-                   text=f"I don't know a topic or strategy called _{escape(truncate(name, 100))}_."
-                        f"{hint} `/advisor topics` lists them with their ids.")
+        send(response_type="ephemeral",
+             text=f"I don't know a topic or strategy called _{escape(truncate(name, 100))}_."
+                  f"{hint} `/advisor topics` lists them with their ids.")
         return
     scope = scope_of("u", user_id=command["user_id"], channel_id=command.get("channel_id", ""))
     done = services.log.checklists.done(scope=scope, checklist_id=checklist.id)
-    slack_call(logger, "response_url", respond, response_type="ephemeral",
-               text=checklist_text(checklist, done),
-               blocks=checklist_blocks(checklist, done, kind="u"))
+    send(response_type="ephemeral", text=checklist_text(checklist, done),
+         blocks=checklist_blocks(checklist, done, kind="u"))
 
 
 def register(app: App) -> None:
