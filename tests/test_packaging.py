@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import zipfile
@@ -39,3 +40,17 @@ def test_wheel_ships_the_knowledge_base_and_migrations_and_answers_elsewhere(tmp
     assert run.stderr.strip().startswith(str(target))
     answer = json.loads(run.stdout)
     assert answer["topic"] == "pilots-rollout" and answer["recommendations"]
+
+
+TESTS_DATA = re.compile(r"""tests(?:[/\\]|['"]\s*[/,]\s*['"])data""")
+
+
+def test_no_module_of_the_package_reads_the_tests_folder():
+    # An installed wheel has no tests/ (see above): production code must not look there
+    modules = [p for top in ("bot", "knowledge", "classifiers") for p in (ROOT / top).rglob("*.py")]
+    assert len(modules) > 30
+    assert TESTS_DATA.search('ROOT / "tests" / "data" / "dev_set.yaml"')  # the pattern catches it
+    assert TESTS_DATA.search("see tests/data/dev_set.yaml")
+    found = [f"{p.relative_to(ROOT)}:{n}" for p in modules
+             for n, line in enumerate(p.read_text().splitlines(), 1) if TESTS_DATA.search(line)]
+    assert found == []

@@ -2,8 +2,10 @@
 
 Two figures, both "accuracy" in the same sense (in scope: the right topic; out of scope:
 abstained): stratified K-fold cross-validation on the base's own situations (deterministic,
-`random_state` 0), and the labelled development set when there is one. A change that lowers
-either by more than `MAX_DROP` points asks for confirmation.
+`random_state` 0), and the labelled development set when the `ADVISOR_DEV_SET` setting names
+one (off otherwise: nothing is read from the source tree, so an installed wheel behaves as a
+checkout does). A change that lowers either by more than `MAX_DROP` points asks for
+confirmation.
 """
 
 from __future__ import annotations
@@ -13,18 +15,16 @@ import json
 import logging
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from classifiers.evaluation import Report
-
-if TYPE_CHECKING:
-    from bot.settings import Settings
 
 log = logging.getLogger(__name__)
 
 MAX_DROP = 2.0  # points
 FOLDS = 5
-REPO_DEV_SET = Path(__file__).resolve().parents[2] / "tests" / "data" / "dev_set.yaml"
+DEV_SET_OFF = ("development-set accuracy: off (set ADVISOR_DEV_SET to a YAML file of labelled "
+               "questions to measure it)")
 CACHE_FORMAT = 1
 
 
@@ -87,7 +87,7 @@ class Comparison:
             out.append(_line(f"development-set accuracy (n={self.after.dev_size})",
                              self.before.dev_accuracy, self.after.dev_accuracy, self.dev_delta))
         else:
-            out.append("development-set accuracy: no development set")
+            out.append(DEV_SET_OFF)
         if self.drops:
             out.append(f"warning: {' and '.join(self.drops)} fell by more than "
                        f"{self.max_drop:g} points")
@@ -103,13 +103,6 @@ def compare(before: Quality, after: Quality, *, max_drop: float = MAX_DROP) -> C
     return Comparison(before, after, max_drop)
 
 
-def default_dev_set(settings: Settings | None = None) -> Path | None:
-    """ADVISOR_DEV_SET, else the repository's tests/data/dev_set.yaml when present."""
-    if settings is not None and settings.advisor_dev_set is not None:
-        return settings.advisor_dev_set
-    return REPO_DEV_SET if REPO_DEV_SET.is_file() else None
-
-
 def measure(
     kb_path: Path,
     *,
@@ -117,7 +110,7 @@ def measure(
     folds: int = FOLDS,
     cache_dir: Path | None = None,
 ) -> Quality:
-    """Cross-validate the base at `kb_path` and score the development set (cached by version)."""
+    """Cross-validate the base at `kb_path` and score `dev_set` if given (cached by version)."""
     from bot.advisor import Advisor
     from bot.evaluation import cross_validate_kb, evaluate_file
     from knowledge import load_knowledge_base

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from bot.curation import gaps as gap_inbox
 from bot.curation.audit import AuditLog, require_admin
-from bot.curation.quality import Comparison, Quality, compare, default_dev_set, measure
+from bot.curation.quality import Comparison, Quality, compare, measure
 from bot.log.redaction import personal_traces, redact
 from knowledge import DEFAULT_KB_PATH, editor
 from knowledge.editor import Change
@@ -116,7 +116,8 @@ class Curator:
     """One per process (or per CLI command); every method is safe from listener threads.
 
     Reads exchanges through `log.queries`; its own tables (audit, gap resolutions) live in the
-    log's database, so it writes them through `log.database`'s engine.
+    log's database, so it writes them through `log.database`'s engine. Changes are measured
+    on `dev_set` too, by default the `ADVISOR_DEV_SET` setting (none: cross-validation only).
     """
 
     def __init__(
@@ -135,7 +136,7 @@ class Curator:
         self.kb_path = Path(kb_path or settings.advisor_kb_path or DEFAULT_KB_PATH)
         self.live = live
         self.audit = AuditLog(self.engine)
-        self.dev_set = dev_set if dev_set is not None else default_dev_set(settings)
+        self.dev_set = dev_set if dev_set is not None else settings.advisor_dev_set
         self.measure_quality = measure_quality
         self.data_dir = settings.advisor_data_dir
 

@@ -9,15 +9,10 @@ import pytest
 import yaml
 
 from bot.advisor import training_data
-from bot.curation.quality import (
-    REPO_DEV_SET,
-    Quality,
-    compare,
-    default_dev_set,
-    measure,
-    overall_accuracy,
-)
-from bot.settings import load_settings
+from bot.curation.quality import DEV_SET_OFF, Quality, compare, measure, overall_accuracy
+from bot.curation.service import Curator
+from bot.log import ConversationLog
+from bot.settings import Settings, load_settings
 from classifiers.evaluation import evaluate
 from knowledge import editor, load_knowledge_base
 
@@ -80,7 +75,7 @@ def test_the_comparison_reads_as_before_arrow_after() -> None:
     assert lines[0] == "5-fold cross-validation accuracy 84.1% → 80.0% (-4.1 points)"
     assert lines[1] == "development-set accuracy (n=10) 90.0% → 90.5% (+0.5 points)"
     assert lines[2].startswith("warning: cross-validation accuracy fell by more than 2 points")
-    assert compare(_q(0.8, None), _q(0.8, None)).lines()[1].endswith("no development set")
+    assert compare(_q(0.8, None), _q(0.8, None)).lines()[1] == DEV_SET_OFF
 
 
 def test_overall_accuracy_counts_topics_right_and_out_of_scope_abstained() -> None:
@@ -88,7 +83,31 @@ def test_overall_accuracy_counts_topics_right_and_out_of_scope_abstained() -> No
     assert overall_accuracy(report) == pytest.approx(3 / 5)
 
 
-def test_the_development_set_is_configurable(tmp_path: Path) -> None:
-    custom = tmp_path / "dev.yaml"
-    assert default_dev_set(load_settings({"ADVISOR_DEV_SET": str(custom)})) == custom
-    assert default_dev_set(load_settings({})) == (REPO_DEV_SET if REPO_DEV_SET.exists() else None)
+def test_without_advisor_dev_set_only_cross_validation_is_measured_and_it_says_so(
+        settings: Settings, conversation_log: ConversationLog, kb_copy: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given settings as an installed wheel has them: no ADVISOR_DEV_SET (though this checkout
+    # has labelled questions under tests/)
+    monkeypatch.delenv("ADVISOR_DEV_SET", raising=False)
+    curator = Curator(settings=settings, log=conversation_log, kb_path=kb_copy)
+    # When the curation quality check measures the base
+    quality = curator.quality()
+    # Then only cross-validation is measured, and the comparison says how to turn the other on
+    assert curator.dev_set is None
+    assert quality.dev_accuracy is None and quality.dev_size == 0 and quality.cv_accuracy > 0
+    lines = compare(quality, quality).lines()
+    assert lines[0].startswith("5-fold cross-validation accuracy ")
+    assert lines[1] == DEV_SET_OFF
+    assert DEV_SET_OFF.startswith("development-set accuracy: off") and "ADVISOR_DEV_SET" in DEV_SET_OFF
+
+
+def test_advisor_dev_set_turns_the_development_set_figure_on(
+        settings: Settings, conversation_log: ConversationLog, kb_copy: Path, dev_set: Path,
+        data_dir: Path) -> None:
+    configured = load_settings({"ADVISOR_DATA_DIR": str(data_dir), "ADVISOR_DEV_SET": str(dev_set),
+                                "LOG_HMAC_SECRET": "test-secret"})
+    curator = Curator(settings=configured, log=conversation_log, kb_path=kb_copy)
+    quality = curator.quality()
+    assert curator.dev_set == dev_set
+    assert quality.dev_accuracy is not None
+    assert quality.dev_size == len(yaml.safe_load(dev_set.read_text()))

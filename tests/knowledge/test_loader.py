@@ -171,6 +171,61 @@ def test_a_term_under_two_topics_is_a_warning(kb_copy: Path):
     assert any("term 'dashboard' is also a term of topic" in w for w in kb.warnings)
 
 
+def test_problems_are_listed_file_by_file_and_in_line_order(kb_copy: Path):
+    # Given a term (line 5) and a situation (further down) of measurement also under communication
+    kb = load_knowledge_base(kb_copy)
+    situation = kb.topic("measurement").entries[0].situations[0]
+    for name in ("measurement", "communication"):
+        f = kb_copy / f"{name}.yaml"
+        f.write_text(f.read_text().replace("entries:\n", "vocabulary:\n- dashboard\nentries:\n", 1))
+    f = kb_copy / "communication.yaml"
+    f.write_text(f.read_text().replace(kb.topic("communication").entries[0].situations[0],
+                                       situation, 1))
+    # When the base is loaded, Then measurement's warnings come in the order of their lines
+    warnings = load_knowledge_base(kb_copy).warnings
+    assert [w.split(": ")[1] for w in warnings] == ["vocabulary", "entry 'measurement-entry-0'"]
+    assert [int(w.split(": ")[0].rsplit(":", 1)[1]) for w in warnings] == [
+        _line_of(kb_copy / "measurement.yaml", "- dashboard"),
+        _line_of(kb_copy / "measurement.yaml", situation[:40])]
+
+
+def test_a_topic_declared_in_two_files_keeps_the_first(kb_copy: Path):
+    (kb_copy / "zz-extra.yaml").write_text((kb_copy / "measurement.yaml").read_text())
+    errors = _errors(kb_copy)
+    assert errors == [
+        f"{kb_copy / 'zz-extra.yaml'}:1: id: topic id 'measurement' must match the file name "
+        "'zz-extra'",
+        f"{kb_copy / 'zz-extra.yaml'}:1: id: duplicate topic id 'measurement' (also in "
+        f"{kb_copy / 'measurement.yaml'})",
+    ]  # and nothing about its entries, which the first file already has
+
+
+def test_thin_out_of_scope_data_is_a_warning_and_no_file_an_error(kb_copy: Path):
+    f = kb_copy / "_out_of_scope.yaml"
+    f.write_text("examples:\n- where is the printer\n- good morning\n")
+    kb = load_knowledge_base(kb_copy)
+    assert kb.out_of_scope == ("where is the printer", "good morning")
+    assert kb.warnings == (f"{f}:1: only 2 out-of-scope examples; 60+ keep the classifier from "
+                           "guessing",)
+    f.unlink()
+    assert _errors(kb_copy) == [f"{f}: out-of-scope examples are missing"]
+
+
+def test_one_file_is_read_into_validated_values_with_lines_or_problems(kb_copy: Path):
+    from knowledge.reading import read_kb_file
+
+    f = kb_copy / "measurement.yaml"
+    read = read_kb_file(f)
+    assert read.problems == () and read.topic is not None and read.examples is None
+    assert read.topic.entries[1].id == "measurement-entry-1"
+    assert read.line(("entries", 1, "id")) == _line_of(f, "- id: measurement-entry-1")
+    f.write_text(f.read_text().replace("  owner: Synthetic team", "  ownr: Synthetic team", 1))
+    broken = read_kb_file(f)
+    assert broken.topic is None and broken.content == f.read_bytes()
+    assert [p.line for p in broken.problems] == [_line_of(f, "- id: measurement-entry-0"),
+                                                _line_of(f, "ownr:")]
+
+
 def test_close_matches_are_found_and_suggested():
     kb = load_knowledge_base()
     assert kb.find_close("hypercare-after-golive").id == "hypercare-after-go-live"
