@@ -155,8 +155,9 @@ def comparison_blocks(comparison: Comparison | None) -> list[Block]:
 
 def working_modal() -> dict[str, Any]:
     return _modal(None, "Working on it", [section(
-        "Measuring the knowledge base before and after the change (cross-validation and the "
-        "development set), then writing the file, recording it in the audit and reloading. "
+        "Measuring the knowledge base before and after the change (cross-validation, and the "
+        "development set when one is configured), then writing the file, recording it in the "
+        "audit and reloading. "
         "This takes a few seconds: keep this open for the result.")], close="Close")
 
 
