@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import fcntl
-import hashlib
 import io
 import itertools
 import os
@@ -227,11 +226,14 @@ def apply(change: Change) -> KnowledgeBase | None:
     return kb
 
 
+LOCK_FILE = ".edit.lock"
+"""Beside the topic files it guards: one per knowledge-base folder, never left in temp."""
+
+
 @contextmanager
 def _edit_lock(root: Path) -> Iterator[None]:
-    """Serialise check-and-write across processes (an flock beside the system's temp files)."""
-    key = hashlib.sha256(str(root.resolve()).encode()).hexdigest()[:16]
-    with open(Path(tempfile.gettempdir()) / f"advisor-kb-{key}.lock", "a") as lock:
+    """Serialise check-and-write across processes (an flock on `LOCK_FILE` in the base)."""
+    with open(root / LOCK_FILE, "a") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         try:
             yield

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -216,3 +217,16 @@ def test_the_diff_is_reviewable(shipped_kb_copy: Path) -> None:
 ])
 def test_slugify(title: str, slug: str) -> None:
     assert editor.slugify(title) == slug
+
+
+def test_the_edit_lock_lives_beside_the_knowledge_base_not_in_temp(
+        shipped_kb_copy: Path, tmp_path: Path, monkeypatch) -> None:
+    # Given an empty temp folder, When an admin edits the base
+    temp = tmp_path / "temp"
+    temp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temp))
+    editor.add_situations(shipped_kb_copy, _first_entry(shipped_kb_copy).id, ["a brand new situation"])
+    # Then nothing is left in temp, and the one lock file is in the base (and not YAML)
+    assert list(temp.iterdir()) == []
+    assert (shipped_kb_copy / editor.LOCK_FILE).exists()
+    load_knowledge_base(shipped_kb_copy)  # the lock is not read as a topic file
