@@ -29,6 +29,7 @@ from bot.log.claims import EventClaims
 from bot.log.database import LogDatabase
 from bot.log.delivery import Delivery
 from bot.log.exchanges import ExchangeLog, FeedbackKind
+from bot.log.health import LogHealth
 from bot.log.pseudonym import Pseudonymizer, load_secret
 from bot.log.queries import LogQueries
 from bot.log.records import ExchangeIn
@@ -65,7 +66,7 @@ class ConversationLog:
         self._delivery = Delivery(self.database, self.spool, retention_days=retention_days)
         self._exchanges = ExchangeLog(self._delivery, self._pseudo, maintain=self._maintain,
                                       batch_size=batch_size, flush_interval=flush_interval)
-        self.claims = EventClaims(self.database, self._delivery)
+        self.claims = EventClaims(self.database, self._delivery, data_dir / "claims")
         self.checklists = ChecklistProgress(self.database, self._delivery, self._pseudo,
                                             retention_days=retention_days)
         self.queries = LogQueries(self.database, self._pseudo, self._exchanges.flush)
@@ -113,7 +114,15 @@ class ConversationLog:
         self._exchanges.close()
         if self._started and self._delivery.pending:
             self._delivery.try_replay(force=True)  # one last attempt, even if the last write just failed
+        if self._delivery.held:
+            self._delivery.deliver([])
+        self._delivery.lose_held()
         self.database.dispose()
+
+    @property
+    def health(self) -> LogHealth:
+        """What the log could not do since start (for `/healthz`)."""
+        return self._delivery.health
 
     def flush(self, timeout: float | None = 30.0) -> bool:
         """Wait until every record handed off so far is in the database or the spool."""
@@ -163,6 +172,8 @@ class ConversationLog:
     # -- the writer's maintenance -----------------------------------------------------------
 
     def _maintain(self) -> None:
+        if self._delivery.held:
+            self._delivery.deliver([])  # records the spool could not take: try again
         if self._delivery.pending:
             self._delivery.try_replay()
         now = time.monotonic()
