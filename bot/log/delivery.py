@@ -91,6 +91,10 @@ class Delivery:
         self._pending = True
         return True
 
+    def note_spooled(self) -> None:
+        """Something else put records in the spool (recovered journals): replay them."""
+        self._pending = True
+
     def _hold(self, records: list[Record], error: OSError) -> None:
         with self._held_lock:
             self._held.extend(records)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,6 +16,8 @@ from bot.log import ConversationLog, ExchangeIn
 from tests.log.conftest import Backend, make_answer
 from tests.log.outage import dead_port
 from tests.waiting import eventually
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def ask(log: ConversationLog, question: str = "How do I run a pilot?") -> str:
@@ -46,6 +50,7 @@ def test_claims_and_records_never_raise_when_database_and_spool_both_fail(tmp_pa
     assert "spool_write" in health["failing"]
     # And once the spool can be written again, what waited in memory goes there
     (tmp_path / "spool").unlink()
+    ids.append(ask(log))
     assert eventually(lambda: log.health.to_json()["held_in_memory"] == 0)
     assert log.health.to_json()["failing"] == ["claim_file"]
     spooled = "".join(p.read_text() for p in (tmp_path / "spool").glob("*.jsonl"))
@@ -107,3 +112,22 @@ def test_sqlite_writes_resume_when_the_folder_is_writable_again(tmp_path) -> Non
         assert eventually(lambda: stored() == 11)
         log.close()
     holder.close()
+
+
+def test_a_worker_killed_with_its_batch_in_memory_loses_no_exchange(backend: Backend, tmp_path) -> None:
+    # Given a worker that recorded 300 exchanges still held in its writer's batch
+    backend.started().close()  # the schema
+    ready = tmp_path / "ids"
+    worker = subprocess.Popen([sys.executable, "-m", "tests.log.workers", backend.database_url or "",
+                               str(backend.data_dir), "300", str(ready)], cwd=ROOT)
+    try:
+        assert eventually(lambda: ready.exists() and len(ready.read_text().split()) == 300)
+        assert backend.count("exchange") == 0
+    finally:
+        # When it is killed (kill -9: no atexit, no flush)
+        worker.send_signal(signal.SIGKILL)
+        worker.wait()
+    # Then the next worker on this data folder finds its journal and stores every exchange
+    backend.started()
+    assert eventually(lambda: backend.count("exchange") == 300)
+    assert sorted(r.id for r in backend.rows("SELECT id FROM exchange")) == sorted(ready.read_text().split())
