@@ -208,7 +208,9 @@ def on_message(event: dict[str, Any], body: dict[str, Any], client: WebClient,
                set_status: Callable[..., Any] | None = None) -> None:
     if event.get("channel_type") == "im":
         answer_direct(event, body, client, context, logger, services, set_status)
-    elif not mentions_bot(event, context):  # a mention comes as app_mention too: answered there
+    elif mentions_bot(event, context):
+        logger.info("%s mentions the advisor: answered from its app_mention event", dedupe_key(event))
+    else:
         answer_in_channel(event, body, client, context, logger, services)
 
 
