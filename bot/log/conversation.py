@@ -29,6 +29,8 @@ from bot.log.claims import EventClaims
 from bot.log.database import LogDatabase
 from bot.log.delivery import Delivery
 from bot.log.exchanges import ExchangeLog
+from bot.log.health import LogHealth
+from bot.log.journal import Journal
 from bot.log.pseudonym import Pseudonymizer, load_secret
 from bot.log.queries import LogQueries
 from bot.log.records import ExchangeIn, FeedbackKind
@@ -38,6 +40,8 @@ if TYPE_CHECKING:
     from bot.settings import Settings
 
 log = logging.getLogger(__name__)
+RECOVER_EVERY = 30.0
+"""Seconds between looks for journals left by killed processes (also done at start)."""
 
 
 class ConversationLog:
@@ -63,14 +67,16 @@ class ConversationLog:
                                     timeout=db_timeout, retry_interval=retry_interval)
         self._pseudo = Pseudonymizer(load_secret(hmac_secret, data_dir))
         self._delivery = Delivery(self.database, self.spool, retention_days=retention_days)
-        self._exchanges = ExchangeLog(self._delivery, self._pseudo, maintain=self._maintain,
+        self._journal = Journal(self.spool.directory / "journal", self._delivery.health)
+        self._exchanges = ExchangeLog(self._delivery, self._pseudo, self._journal, maintain=self._maintain,
                                       batch_size=batch_size, flush_interval=flush_interval)
-        self.claims = EventClaims(self.database, self._delivery)
+        self.claims = EventClaims(self.database, self._delivery, data_dir / "claims")
         self.checklists = ChecklistProgress(self.database, self._delivery, self._pseudo,
                                             retention_days=retention_days)
         self.queries = LogQueries(self.database, self._pseudo, self._exchanges.flush)
         self._purge_every = purge_every
         self._next_purge = 0.0
+        self._next_recovery = 0.0
         self._lock = threading.Lock()
         self._closed = False
         self._started = False
@@ -113,7 +119,15 @@ class ConversationLog:
         self._exchanges.close()
         if self._started and self._delivery.pending:
             self._delivery.try_replay(force=True)  # one last attempt, even if the last write just failed
+        if self._delivery.held:
+            self._delivery.deliver([])
+        self._delivery.lose_held()
         self.database.dispose()
+
+    @property
+    def health(self) -> LogHealth:
+        """What the log could not do since start (for `/healthz`)."""
+        return self._delivery.health
 
     def flush(self, timeout: float | None = 30.0) -> bool:
         """Wait until every record handed off so far is in the database or the spool."""
@@ -162,7 +176,26 @@ class ConversationLog:
 
     # -- the writer's maintenance -----------------------------------------------------------
 
+    def recover_journals(self) -> int:
+        """Move the journals of killed processes into the spool (replayed next); returns how many."""
+        try:
+            moved = self._journal.recover(self.spool.directory)
+        except OSError as error:
+            log.error("cannot recover conversation-log journals in %s (%s)", self._journal.directory, error)
+            self.health.failed("journal_recovery", error)
+            return 0
+        if moved:
+            log.warning("recovered %d journal files of stopped processes into the spool", moved)
+            self._delivery.note_spooled()
+        return moved
+
     def _maintain(self) -> None:
+        now = time.monotonic()
+        if now >= self._next_recovery:
+            self._next_recovery = now + RECOVER_EVERY
+            self.recover_journals()
+        if self._delivery.held:
+            self._delivery.deliver([])  # records the spool could not take: try again
         if self._delivery.pending:
             self._delivery.try_replay()
         now = time.monotonic()

@@ -71,7 +71,7 @@ class LogDatabase:
         except LogError:
             raise
         except Exception as error:
-            if not is_outage(error):
+            if not (is_outage(error) or isinstance(error, OSError)):  # OSError: its folder
                 raise
             self.mark_down(error)
 
@@ -97,22 +97,27 @@ class LogDatabase:
             self.mark_down(error)
             raise self._down() from None
 
-    def attempt(self, work: Callable[[Session], T], *, write: bool = False) -> T | None:
-        """`run`, but None while the database is down (for callers with a fallback)."""
-        try:
-            return self.run(work, write=write)
-        except DatabaseDown:
-            return None
-
     def mark_down(self, error: BaseException) -> None:
-        """Note an outage: stores stop trying for `retry_interval` seconds."""
+        """Note an outage: stores stop trying for `retry_interval` seconds, and then reconnect.
+
+        Pooled connections are dropped: one opened while the files were read-only (SQLite
+        then opens read-only) or cut by the server would keep failing after the cause is gone.
+        """
         self._down_until = time.monotonic() + self._retry_interval
+        self.engine.dispose()
         log.warning(
             "conversation log database %s unavailable (%s); spooling to %s",
             self.url,
             type(error).__name__,
             self._spool_directory,
         )
+
+    def attempt(self, work: Callable[[Session], T], *, write: bool = False) -> T | None:
+        """`run`, but None while the database is down (for callers with a fallback)."""
+        try:
+            return self.run(work, write=write)
+        except DatabaseDown:
+            return None
 
     def dispose(self) -> None:
         self.engine.dispose()

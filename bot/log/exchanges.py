@@ -1,19 +1,21 @@
 """The exchange log: questions, what the advisor answered, and the feedback on it.
 
-`record()` only hands the exchange to a background writer (`bot.log.writer`) and returns its
-id at once; the writer redacts, pseudonymizes and delivers it in batches. It never blocks or
-breaks an answer: an outage sends the batch to the spool.
+`record()` redacts and pseudonymizes the exchange, writes it ahead to this process's journal
+(`bot.log.journal`, so a killed worker loses none) and hands it to a background writer
+(`bot.log.writer`) that delivers it in batches. It never blocks on the database or breaks an
+answer: an outage sends the batch to the spool.
 """
 
 from __future__ import annotations
 
 import threading
+from collections import Counter
 from collections.abc import Callable
-from typing import Any
 
 from bot.log import store
 from bot.log.delivery import Delivery
 from bot.log.ids import new_id
+from bot.log.journal import Journal, Segment
 from bot.log.pseudonym import Pseudonymizer
 from bot.log.records import ExchangeIn, FeedbackKind, exchange_row, feedback_row
 from bot.log.spool import Record
@@ -27,6 +29,7 @@ class ExchangeLog:
         self,
         delivery: Delivery,
         pseudonymizer: Pseudonymizer,
+        journal: Journal,
         *,
         maintain: Callable[[], None],
         batch_size: int = 500,
@@ -34,6 +37,8 @@ class ExchangeLog:
     ):
         self._delivery = delivery
         self._pseudo = pseudonymizer
+        self._journal = journal
+        self._unreleased: Counter[Segment] = Counter()  # journalled, but held in memory
         self._lock = threading.Lock()
         self._closed = False
         self._writer = BatchWriter(
@@ -43,7 +48,7 @@ class ExchangeLog:
     def record(self, exchange: ExchangeIn) -> str:
         """Hand an exchange off to the background writer; returns its id (uuid hex) at once."""
         exchange_id = new_id()
-        self._put(("exchange", (exchange, exchange_id, store.utcnow())))
+        self._put(("exchange", exchange_row(exchange, exchange_id, store.utcnow(), self._pseudo)))
         return exchange_id
 
     def record_feedback(
@@ -78,17 +83,17 @@ class ExchangeLog:
         if left:
             self._deliver(left)
 
-    def _put(self, item: tuple[str, Any]) -> None:
+    def _put(self, record: Record) -> None:
         if self._closed:
-            self._deliver([item])  # after close(): straight to the database or the spool
+            self._deliver([(record, None)])  # after close(): straight to the database or the spool
         else:
-            self._writer.put(item)
+            self._writer.put((record, self._journal.append(record)))
 
-    def _deliver(self, items: list[tuple[str, Any]]) -> None:
-        self._delivery.deliver([self._row(kind, payload) for kind, payload in items])
-
-    def _row(self, kind: str, payload: Any) -> Record:
-        if kind != "exchange":
-            return kind, payload
-        exchange, exchange_id, at = payload
-        return "exchange", exchange_row(exchange, exchange_id, at, self._pseudo)
+    def _deliver(self, items: list[tuple[Record, Segment | None]]) -> None:
+        self._delivery.deliver([record for record, _ in items])
+        with self._lock:
+            self._unreleased.update(segment for _, segment in items if segment is not None)
+            if self._delivery.held:
+                return  # some records are only in memory: keep their journal
+            delivered, self._unreleased = self._unreleased, Counter()
+        self._journal.release(delivered)

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from slack_bolt.adapter.socket_mode.websocket_client import SocketModeHandler
 
     from bot.live import LiveAdvisor
+    from bot.log import ConversationLog
     from bot.settings import Settings
 
 SWITCH_INTERVAL = 0.0005
@@ -57,6 +58,16 @@ class AdvisorWSGI:
         start_response("404 Not Found", [("Content-Type", "text/plain"),
                                          ("Content-Length", "9")])
         return [b"Not Found"]
+
+
+def health(live: LiveAdvisor, log: ConversationLog) -> dict[str, Any]:
+    """The live versions and this worker's conversation log: "degraded" while the log
+    cannot write (answers still go out), with its failure counts since start."""
+    payload = live.health()
+    payload["log"] = log.health.to_json()
+    if payload["log"]["status"] != "ok":
+        payload["status"] = "degraded"
+    return payload
 
 
 def check_slack(settings: Settings) -> None:
@@ -121,8 +132,8 @@ def http_server(settings: Settings, live: LiveAdvisor, *, port: int, workers: in
 
         def load(self) -> AdvisorWSGI:
             sys.setswitchinterval(SWITCH_INTERVAL)
-            state["parts"] = ServerParts(settings, live, ConversationLog.from_settings(settings))
-            return AdvisorWSGI(state["parts"].app, health=live.health,
+            parts = state["parts"] = ServerParts(settings, live, ConversationLog.from_settings(settings))
+            return AdvisorWSGI(parts.app, health=lambda: health(live, parts.log),
                                signing_secret=settings.slack_signing_secret or "")
 
     return AdvisorHTTPServer()

@@ -196,7 +196,7 @@ def test_outage_messages_never_show_the_database_password(tmp_path, caplog) -> N
     log.close()
     assert "unavailable" in caplog.text
     assert "hunter2" not in caplog.text and "very-secret-hmac" not in caplog.text
-    spooled = "".join(p.read_text() for p in (tmp_path / "spool").glob("*"))
+    spooled = "".join(p.read_text() for p in (tmp_path / "spool").rglob("*") if p.is_file())
     assert "hunter2" not in spooled and "very-secret-hmac" not in spooled
 
 

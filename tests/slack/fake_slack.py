@@ -56,11 +56,14 @@ class RateLimit:
 class FakeSlack:
     """Start with `.start()`; `base_url` goes into SLACK_API_URL; `.stop()` when done."""
 
-    def __init__(self, *, record: bool = True, on_call: Callable[[Call], None] | None = None):
+    def __init__(self, *, record: bool = True, on_call: Callable[[Call], None] | None = None,
+                 keep_posts: bool = False):
         self.calls: list[Call] = []
         self.failures: dict[str, list[Failure]] = {}
         self.limits: list[RateLimit] = []
         self.replies: dict[str, list[dict[str, Any]]] = {}  # thread_ts -> messages
+        self.history: dict[str, list[dict[str, Any]]] = {}  # channel -> top-level messages
+        self.keep_posts = keep_posts  # posts show up in conversations.replies / .history
         self.record = record
         self.on_call = on_call
         self.ws_url = ""
@@ -95,6 +98,7 @@ class FakeSlack:
             self.failures.clear()
             self.limits.clear()
             self.replies.clear()
+            self.history.clear()
 
     def fail(self, method: str, *failures: Failure) -> None:
         """The next calls of `method` get these answers, in order."""
@@ -152,6 +156,12 @@ class FakeSlack:
         elif call.method in ("chat.postMessage", "chat.update", "chat.postEphemeral"):
             body |= {"channel": call.args.get("channel"), "ts": f"{9000000000 + next(self._ts)}.000100",
                      "message": {"text": call.args.get("text", "")}}
+            if self.keep_posts and call.method == "chat.postMessage":
+                self._keep(call.args, body["ts"])
+        elif call.method == "conversations.history":
+            with self._cond:
+                body |= {"messages": list(self.history.get(str(call.args.get("channel")), [])),
+                         "has_more": False}
         elif call.method == "conversations.replies":
             body |= {"messages": self.replies.get(str(call.args.get("ts")), []),
                      "has_more": False}
@@ -160,6 +170,18 @@ class FakeSlack:
         elif call.method in ("views.publish", "views.open"):
             body |= {"view": {"id": "V1", **(call.args.get("view") or {})}}
         return 200, {}, body
+
+    def _keep(self, args: dict[str, Any], ts: str) -> None:
+        """File a post where Slack would show it: in its thread, or in the channel."""
+        metadata = args.get("metadata")
+        message = {"type": "message", "user": BOT_USER_ID, "bot_id": BOT_ID, "ts": ts,
+                   "text": args.get("text", ""), "blocks": args.get("blocks") or [],
+                   "metadata": json.loads(metadata) if isinstance(metadata, str) else metadata}
+        with self._cond:
+            if args.get("thread_ts"):
+                self.replies.setdefault(str(args["thread_ts"]), []).append(message)
+            else:
+                self.history.setdefault(str(args.get("channel")), []).append(message)
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         fake = self
@@ -180,7 +202,7 @@ class FakeSlack:
                     args |= json.loads(raw)
                 elif raw:
                     args |= dict(parse_qsl(raw.decode()))
-                for key in ("blocks", "view", "prompts"):
+                for key in ("blocks", "view", "prompts", "metadata"):
                     if isinstance(args.get(key), str):
                         args[key] = json.loads(args[key])
                 if url.path.startswith("/respond/"):

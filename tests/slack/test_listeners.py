@@ -160,7 +160,8 @@ def test_a_failure_is_logged_with_its_trace_and_the_user_told(services, caplog):
     with caplog.at_level(logging.ERROR):
         messages.on_app_mention(event, body_for(event), client, CONTEXT, logger, broken)
     assert client.named("chat_postMessage") == [{"channel": event["channel"],
-                                                 "thread_ts": event["ts"], "text": SORRY}]
+                                                 "thread_ts": event["ts"], "text": SORRY,
+                                                 "metadata": messages.answer_metadata(event)}]
     assert "model exploded" in caplog.text and "Traceback" in caplog.text
 
 

@@ -4,10 +4,15 @@ A mention is answered in a thread under it, and follow-ups in a thread the advis
 answered in need no new mention; DMs and the agent view are answered in place. Every
 message event is acknowledged (an unhandled one would get a 404 and be retried by Slack).
 
-Every message is claimed in the database by `channel:ts` before any work, so Slack's
-retries and the same message arriving as `app_mention` and `message.*` are answered once,
-whichever worker gets them. Answers go out through `services.posts`, so a channel that
-Slack rate-limits queues its own answers without holding up the listener threads.
+A channel message that mentions the advisor is answered from its `app_mention` event only
+(its `message.channels` twin is skipped), so that pair needs no shared state. Every message
+is claimed by `channel:ts` before any work (`bot.log.claims`), so Slack's retries are
+answered once, whichever worker or server gets them. While the log database is down that
+claim only holds on this host, so the advisor also looks in the Slack conversation, which
+every server shares, for an answer of its own to the message (each answer carries the
+message's key in its metadata) before posting.
+Answers go out through `services.posts`, so a channel that Slack rate-limits queues its
+own answers without holding up the listener threads.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from slack_bolt import App
 from slack_sdk import WebClient
 
 from bot.asking import Asked, answer_and_record
+from bot.log.claims import Claim
 from bot.slack.blocks import SORRY, answer_blocks, answer_text
 from bot.slack.listeners.shared import telling_user
 from bot.slack.services import Services
@@ -29,6 +35,8 @@ from bot.slack.web import slack_call
 ANSWERED_SUBTYPES = (None, "file_share", "thread_broadcast")
 THREAD_LIMIT = 50
 THINKING = "is thinking…"
+ANSWER_EVENT = "advisor_answer"
+"""Slack message metadata type on every answer: `{"message": dedupe_key(event)}`."""
 
 
 def dedupe_key(event: dict[str, Any]) -> str:
@@ -96,13 +104,13 @@ def answer_in_channel(event: dict[str, Any], body: dict[str, Any], client: WebCl
         earlier = earlier_texts(messages, ts)
     elif not mentioned:
         return
-    if not claim(services, event, logger):
-        return
     reply_ts = thread_ts or ts
+    if not claim(services, event, logger, lambda: answered_in_thread(client, event, reply_ts, logger)):
+        return
 
     def post(**message: Any) -> Any:
         return services.posts.post(client, logger, channel=channel, thread_ts=reply_ts,
-                                   **message)
+                                   metadata=answer_metadata(event), **message)
 
     with telling_user(logger, "answering in a channel", lambda: post(text=SORRY)):
         asked = Asked("mention", event.get("user"), body.get("team_id"),
@@ -118,13 +126,14 @@ def answer_direct(event: dict[str, Any], body: dict[str, Any], client: WebClient
                   context: dict[str, Any], logger: logging.Logger, services: Services,
                   set_status: Callable[..., Any] | None) -> None:
     """Answer in place in a DM or the agent view, showing a "thinking" status meanwhile."""
-    if not is_from_person(event, context) or not claim(services, event, logger):
+    if not is_from_person(event, context) or not claim(
+            services, event, logger, lambda: answered_in_dm(client, event, logger)):
         return
     channel, thread_ts = event["channel"], event.get("thread_ts")
 
     def post(**message: Any) -> Any:
         return services.posts.post(client, logger, channel=channel, thread_ts=thread_ts,
-                                   **message)
+                                   metadata=answer_metadata(event), **message)
 
     with telling_user(logger, "answering a direct message", lambda: post(text=SORRY)):
         if set_status is not None:
@@ -138,13 +147,55 @@ def answer_direct(event: dict[str, Any], body: dict[str, Any], client: WebClient
              blocks=answer_blocks(answer, services.advisor.kb, exchange_id=exchange_id))
 
 
-def claim(services: Services, event: dict[str, Any], logger: logging.Logger) -> bool:
-    """True the first time any worker sees this message."""
+def claim(services: Services, event: dict[str, Any], logger: logging.Logger,
+          answered_in_slack: Callable[[], bool]) -> bool:
+    """True the first time any worker sees this message.
+
+    When the claim could only be made on this host (database down), `answered_in_slack`
+    asks the conversation whether another server has answered it already.
+    """
     key = dedupe_key(event)
-    if services.log.claims.claim(key):
+    verdict = services.log.claims.decide(key)
+    if verdict is Claim.LOCAL and answered_in_slack():
+        logger.info("already answered %s (found in Slack): duplicate delivery ignored", key)
+        return False
+    if verdict is not Claim.SEEN:
         return True
     logger.info("already answered %s: duplicate delivery ignored", key)
     return False
+
+
+def answer_metadata(event: dict[str, Any]) -> dict[str, Any]:
+    """The metadata that marks a post as the advisor's answer to `event`."""
+    return {"event_type": ANSWER_EVENT, "event_payload": {"message": dedupe_key(event)}}
+
+
+def answers(messages: list[dict[str, Any]], event: dict[str, Any]) -> bool:
+    """True when one of `messages` is the advisor's answer to `event` (by its metadata)."""
+    mark = answer_metadata(event)
+    return any((m.get("metadata") or {}).get("event_type") == ANSWER_EVENT
+               and (m["metadata"].get("event_payload") or {}) == mark["event_payload"]
+               for m in messages)
+
+
+def answered_in_thread(client: WebClient, event: dict[str, Any], reply_ts: str,
+                       logger: logging.Logger) -> bool:
+    """True when the thread the advisor would answer in already holds its answer to `event`."""
+    replies = slack_call(logger, "conversations.replies", client.conversations_replies,
+                         channel=event["channel"], ts=reply_ts, oldest=event["ts"],
+                         include_all_metadata=True, limit=THREAD_LIMIT)
+    return bool(replies) and answers(list(replies.get("messages", [])), event)
+
+
+def answered_in_dm(client: WebClient, event: dict[str, Any], logger: logging.Logger) -> bool:
+    """True when the DM (or its agent thread) already holds the advisor's answer to `event`."""
+    thread_ts = event.get("thread_ts")
+    if thread_ts:
+        return answered_in_thread(client, event, thread_ts, logger)
+    history = slack_call(logger, "conversations.history", client.conversations_history,
+                         channel=event["channel"], oldest=event["ts"],
+                         include_all_metadata=True, limit=THREAD_LIMIT)
+    return bool(history) and answers(list(history.get("messages", [])), event)
 
 
 def on_app_mention(event: dict[str, Any], body: dict[str, Any], client: WebClient,
@@ -157,6 +208,8 @@ def on_message(event: dict[str, Any], body: dict[str, Any], client: WebClient,
                set_status: Callable[..., Any] | None = None) -> None:
     if event.get("channel_type") == "im":
         answer_direct(event, body, client, context, logger, services, set_status)
+    elif mentions_bot(event, context):
+        logger.info("%s mentions the advisor: answered from its app_mention event", dedupe_key(event))
     else:
         answer_in_channel(event, body, client, context, logger, services)
 
