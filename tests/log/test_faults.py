@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from bot.log import ConversationLog, ExchangeIn
-from tests.log.conftest import Backend, make_answer
-from tests.log.outage import dead_port
+from tests.factories import free_port, make_answer
+from tests.log.conftest import Backend
 from tests.waiting import eventually
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -32,7 +32,7 @@ def block(path: Path) -> None:
 
 def test_claims_and_records_never_raise_when_database_and_spool_both_fail(tmp_path) -> None:
     # Given a database that is down and a spool (and claim) folder that cannot be written
-    log = ConversationLog(database_url=f"postgresql://advisor@127.0.0.1:{dead_port()}/advisor",
+    log = ConversationLog(database_url=f"postgresql://advisor@127.0.0.1:{free_port()}/advisor",
                           data_dir=tmp_path, hmac_secret="s", db_timeout=0.5, flush_interval=0.02)
     log.start()
     block(tmp_path / "spool")

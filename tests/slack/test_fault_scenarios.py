@@ -16,11 +16,11 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from bot.log.db import make_engine, normalize_url, upgrade
+from tests.factories import Server
 from tests.log.conftest import pg_admin, pg_database  # noqa: F401 (fixtures)
 from tests.log.outage import TcpProxy
 from tests.slack.fake_slack import FakeSlack
 from tests.slack.payloads import SECRET, event_body, mention, message, signed_headers
-from tests.slack.server import Server
 
 pytestmark = pytest.mark.timeout(180)
 _channels = itertools.count(1)
