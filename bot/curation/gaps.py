@@ -35,8 +35,8 @@ if TYPE_CHECKING:
 DEFAULT_DAYS = 30
 MIN_SIMILARITY = 0.4
 """Average similarity two groups of questions need to be merged, where two questions are as
-similar as the closer of the matcher's `meaning` rows and its feature rows (chosen on
-tests/data/gap_groups.yaml: `python bench/clustering.py`)."""
+similar as the closer of the matcher's `meaning` rows and its feature rows (chosen on the
+labelled gap questions `python bench/clustering.py` reads)."""
 MAX_QUESTIONS = 2000
 Resolution = Literal["accepted", "drafted", "dismissed"]
 
