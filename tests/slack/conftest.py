@@ -1,13 +1,36 @@
-"""Fixtures for the Slack tests: a readable knowledge base, its advisor, a real log."""
+"""Fixtures for the Slack tests: a readable knowledge base, its advisor, a real log, a fake
+Slack Web API, and the production server started against it."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.factories import make_log
+from tests.factories import Server, make_log, scenario_env
+from tests.slack.fake_slack import FakeSlack
 from tests.slack.kb import write_test_kb
+from tests.slack.payloads import SECRET
+
+
+@pytest.fixture(scope="module")
+def fake() -> Iterator[FakeSlack]:
+    """A fake Slack Web API on 127.0.0.1, shared by a module's tests."""
+    fake = FakeSlack().start()
+    yield fake
+    fake.stop()
+
+
+def start_server(fake: FakeSlack, kb_dir: Path, data: Path, *, workers: int = 2,
+                 **env: str) -> Server:
+    """`advisor serve` (real gunicorn) on the fake Slack, its log and data in `data`; `env`
+    overrides the scenario environment."""
+    settings = {**scenario_env(slack_api_url=fake.base_url, kb_dir=kb_dir, data=data,
+                               secret=SECRET), **env}
+    server = Server(settings, workers=workers, log_path=data / "server.log").start()
+    server.data = data
+    return server
 
 
 @pytest.fixture(scope="session")

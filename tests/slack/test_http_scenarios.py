@@ -15,10 +15,10 @@ from pathlib import Path
 import pytest
 
 from bot.slack import values as v
-from tests.factories import Server, make_log, scenario_env
+from tests.factories import Server, make_log
+from tests.slack.conftest import start_server
 from tests.slack.fake_slack import BOT_ID, BOT_USER_ID, Failure, FakeSlack
 from tests.slack.payloads import (
-    SECRET,
     action_body,
     action_payload,
     command_body,
@@ -36,18 +36,8 @@ FORM = "application/x-www-form-urlencoded"
 
 
 @pytest.fixture(scope="module")
-def fake():
-    fake = FakeSlack().start()
-    yield fake
-    fake.stop()
-
-
-@pytest.fixture(scope="module")
 def server(fake: FakeSlack, slack_kb_dir: Path, tmp_path_factory: pytest.TempPathFactory):
-    data = tmp_path_factory.mktemp("server")
-    env = scenario_env(slack_api_url=fake.base_url, kb_dir=slack_kb_dir, data=data, secret=SECRET)
-    server = Server(env, workers=2, log_path=data / "server.log").start()
-    server.data = data
+    server = start_server(fake, slack_kb_dir, tmp_path_factory.mktemp("server"))
     yield server
     server.stop()
 

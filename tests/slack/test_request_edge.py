@@ -21,7 +21,8 @@ from sqlmodel import Session, create_engine, select
 from bot.log.models import Feedback
 from bot.slack import values as v
 from bot.slack.inbound import UNREADABLE_COMMAND
-from tests.factories import Server, scenario_env
+from tests.factories import Server
+from tests.slack.conftest import start_server
 from tests.slack.fake_slack import FakeSlack
 from tests.slack.payloads import (
     SECRET,
@@ -43,19 +44,8 @@ _n = itertools.count(1)
 
 
 @pytest.fixture(scope="module")
-def fake():
-    fake = FakeSlack().start()
-    yield fake
-    fake.stop()
-
-
-@pytest.fixture(scope="module")
 def server(fake: FakeSlack, slack_kb_dir: Path, tmp_path_factory: pytest.TempPathFactory):
-    data = tmp_path_factory.mktemp("edge")
-    env = scenario_env(slack_api_url=fake.base_url, kb_dir=slack_kb_dir, data=data,
-                       secret=SECRET)
-    server = Server(env, workers=2, log_path=data / "server.log").start()
-    server.data = data
+    server = start_server(fake, slack_kb_dir, tmp_path_factory.mktemp("edge"))
     yield server
     server.stop()
 

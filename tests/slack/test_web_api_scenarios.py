@@ -16,30 +16,18 @@ import pytest
 
 from bot.slack.blocks import SORRY
 from tests.factories import Server
+from tests.slack.conftest import start_server
 from tests.slack.fake_slack import Failure, FakeSlack
-from tests.slack.payloads import SECRET, event_body, mention, signed_headers
+from tests.slack.payloads import event_body, mention, signed_headers
 
 pytestmark = pytest.mark.timeout(120)
 _channels = itertools.count(1)
 
 
 @pytest.fixture(scope="module")
-def fake():
-    fake = FakeSlack().start()
-    yield fake
-    fake.stop()
-
-
-@pytest.fixture(scope="module")
 def server(fake: FakeSlack, slack_kb_dir: Path, tmp_path_factory: pytest.TempPathFactory):
-    data = tmp_path_factory.mktemp("webapi-server")
-    env = {
-        "SLACK_BOT_TOKEN": "xoxb-test-token", "SLACK_SIGNING_SECRET": SECRET,
-        "SLACK_API_URL": fake.base_url, "SLACK_API_TIMEOUT": "2",
-        "DATABASE_URL": f"sqlite:///{data}/log.db", "ADVISOR_DATA_DIR": str(data),
-        "ADVISOR_KB_PATH": str(slack_kb_dir), "LOG_HMAC_SECRET": "scenario-secret",
-    }
-    server = Server(env, workers=1, log_path=data / "server.log").start()
+    server = start_server(fake, slack_kb_dir, tmp_path_factory.mktemp("webapi-server"),
+                          workers=1, SLACK_API_TIMEOUT="2")
     yield server
     server.stop()
 

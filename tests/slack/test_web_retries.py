@@ -16,13 +16,6 @@ from tests.slack.fake_slack import Failure, FakeSlack
 NOW = datetime(2030, 1, 1, 12, 0, 0, tzinfo=UTC)
 
 
-@pytest.fixture(scope="module")
-def fake():
-    fake = FakeSlack().start()
-    yield fake
-    fake.stop()
-
-
 @pytest.fixture
 def client(fake: FakeSlack):
     fake.reset()
