@@ -11,6 +11,7 @@ from bot.slack.runner import CONTROL_SOCKET
 from tests.factories import Server
 from tests.slack.fake_slack import FakeSlack
 from tests.slack.payloads import SECRET, event_body, mention, signed_headers
+from tests.waiting import eventually
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -38,8 +39,11 @@ def test_two_servers_on_one_host_both_serve_each_with_its_own_control_socket(
             assert server.post(body, signed_headers(body))[0] == 200
             fake.wait_for("chat.postMessage", where=lambda c, n=n: c.args["channel"] == f"CTWO{n}")
         # And each one's control socket is in its own data folder and reaches that server
+        # (gunicorn opens it in a thread after the workers are up, so it may come a moment later)
         for name, server in zip(("one", "two"), servers, strict=True):
-            with ControlClient(str(tmp_path / name / CONTROL_SOCKET), timeout=10) as control:
+            socket = tmp_path / name / CONTROL_SOCKET
+            eventually(socket.exists, f"the control socket {socket}")
+            with ControlClient(str(socket), timeout=10) as control:
                 assert control.send_command("show stats")["pid"] == server.proc.pid
         assert not (home / "gunicorn.ctl").exists()
     finally:
