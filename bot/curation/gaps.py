@@ -16,8 +16,9 @@ import datetime as dt
 import hashlib
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING, Literal
 
 from sqlalchemy import Engine, delete, select
@@ -25,7 +26,7 @@ from sqlmodel import Session
 
 from bot.answer import LOW_CONFIDENCE
 from bot.curation.models import GapResolution
-from classifiers.clustering import cluster_texts
+from classifiers.clustering import Cluster, cluster_texts
 from knowledge.errors import AdvisorError
 
 if TYPE_CHECKING:
@@ -193,8 +194,7 @@ def find_gaps(
     questions = gap_questions(queries, days=days, low_confidence=low_confidence, now=now,
                               limit=limit)
     questions.sort(key=lambda q: (q.created_at, q.exchange_id))
-    clusters = cluster_texts([q.question for q in questions], min_similarity=min_similarity,
-                             vectorize=(advisor.matcher.meaning, advisor.matcher.transform))
+    clusters = grouping(advisor, min_similarity=min_similarity)([q.question for q in questions])
     out = []
     for c in clusters:
         members = tuple(questions[i] for i in c.members)
@@ -209,6 +209,14 @@ def find_gaps(
             suggested_entry=_suggested_entry(advisor, rep.question, topic),
         ))
     return out
+
+
+def grouping(advisor: Advisor, *, min_similarity: float = MIN_SIMILARITY
+             ) -> Callable[[Sequence[str]], list[Cluster]]:
+    """How the inbox groups questions (by meaning and words); `advisor report` groups its
+    unanswered questions the same way."""
+    return partial(cluster_texts, min_similarity=min_similarity,
+                   vectorize=(advisor.matcher.meaning, advisor.matcher.transform))
 
 
 def find_cluster(clusters: Sequence[GapCluster], wanted: str) -> GapCluster:

@@ -165,7 +165,7 @@ def report(
     since = until - dt.timedelta(weeks=weeks)
     log = _open_log()
     try:
-        data = _run(lambda: log.queries.report(since=since, until=until))
+        data = _run(lambda: log.queries.report(since=since, until=until, cluster=_inbox_grouping))
     finally:
         log.close()
     out.print(render_report(data))
@@ -174,6 +174,18 @@ def report(
 
         html.write_text(render_html(data), encoding="utf-8")
         out.print(f"wrote {html}")
+
+
+def _inbox_grouping(texts: list[str]):  # type: ignore[no-untyped-def]
+    """Group the report's unanswered questions as `advisor kb gaps` groups its clusters (the
+    advisor is loaded, from the model cache, only when there are questions to group)."""
+    from bot.advisor import Advisor
+    from bot.curation.gaps import grouping
+    from bot.settings import load_settings
+
+    settings = load_settings()
+    advisor = Advisor.load(settings.advisor_kb_path, cache_dir=settings.advisor_data_dir / "models")
+    return grouping(advisor)(texts)
 
 
 def _run(fn):  # type: ignore[no-untyped-def]

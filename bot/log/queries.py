@@ -28,6 +28,8 @@ if TYPE_CHECKING:
     from sqlalchemy import Select
     from sqlmodel import Session
 
+    from classifiers.clustering import Cluster
+
 MAX_UNANSWERED = 2000
 
 
@@ -69,8 +71,10 @@ class LogQueries:
 
     # -- admins -----------------------------------------------------------------------------
 
-    def report(self, *, since: dt.datetime, until: dt.datetime, max_groups: int = 10) -> reports.Report:
-        """The figures of one period, read in one session."""
+    def report(self, *, since: dt.datetime, until: dt.datetime, max_groups: int = 10,
+               cluster: Callable[[list[str]], list[Cluster]] | None = None) -> reports.Report:
+        """The figures of one period, read in one session; unanswered questions grouped by
+        `cluster` (see `reports.group_questions`)."""
         ex = Exchange.__table__
         window = (ex.c.created_at >= since, ex.c.created_at < until)
 
@@ -93,7 +97,7 @@ class LogQueries:
             per_week=reports.per_week((created for created, _ in rows), since=since, until=until),
             per_surface=[(s, int(n)) for s, n in surfaces],
             confidence_histogram=reports.confidence_histogram(c for _, c in rows),
-            unanswered=reports.group_questions(unanswered)[:max_groups],
+            unanswered=reports.group_questions(unanswered, cluster=cluster)[:max_groups],
         )
 
     def export(self, out: TextIO, *, fmt: exporter.Format, since: dt.datetime | None = None) -> int:

@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import partial
+from typing import TYPE_CHECKING
 
 from bot.log.records import Stats
+
+if TYPE_CHECKING:
+    from classifiers.clustering import Cluster
 
 CONFIDENCE_BINS = 10
 
@@ -54,36 +59,21 @@ def confidence_histogram(confidences: Iterable[float]) -> list[int]:
     return histogram
 
 
-def group_questions(questions: list[str], *, threshold: float = 0.35) -> list[QuestionGroup]:
-    """Group similar questions (TF-IDF cosine similarity), largest groups first.
+def group_questions(questions: list[str], *,
+                    cluster: Callable[[list[str]], list[Cluster]] | None = None) -> list[QuestionGroup]:
+    """Group similar questions, largest groups first, each shown by its most central question.
 
-    Greedy leader clustering: each question joins the first group whose leader it is at
-    least `threshold` similar to, else starts a group. Deterministic for a given order.
+    `cluster` is the grouping to use: `advisor report` passes the gaps inbox's
+    (`bot.curation.gaps.grouping`), so the report and `advisor kb gaps` agree; without one,
+    TF-IDF cosine on the questions themselves.
     """
     texts = [q.strip() for q in questions if q and q.strip()]
     if not texts:
         return []
-    from sklearn.feature_extraction.text import TfidfVectorizer
+    from classifiers.clustering import cluster_texts
 
-    try:
-        vectors = TfidfVectorizer(
-            sublinear_tf=True, ngram_range=(1, 2), stop_words="english", min_df=1
-        ).fit_transform(texts)
-    except ValueError:  # only stop words
-        return [QuestionGroup(texts[0], len(texts), tuple(texts[1:4]))]
-    leaders: list[int] = []
-    members: dict[int, list[int]] = {}
-    for i in range(len(texts)):
-        if leaders:
-            sims = (vectors[leaders] @ vectors[i].T).toarray().ravel()
-            best = int(sims.argmax())
-            if sims[best] >= threshold:
-                members[leaders[best]].append(i)
-                continue
-        leaders.append(i)
-        members[i] = [i]
-    groups = [
-        QuestionGroup(texts[lead], len(idx), tuple(dict.fromkeys(texts[j] for j in idx[1:]))[:3])
-        for lead, idx in members.items()
-    ]
-    return sorted(groups, key=lambda g: -g.count)
+    clusters = (cluster or partial(cluster_texts, min_similarity=0.35))(texts)
+    return [QuestionGroup(texts[c.representative], c.size,
+                          tuple(dict.fromkeys(texts[i] for i in c.members
+                                              if i != c.representative))[:3])
+            for c in clusters]

@@ -17,6 +17,7 @@ from bot.curation.gaps import (
     find_cluster,
     find_gaps,
     gap_questions,
+    grouping,
     resolve,
 )
 from bot.live import LiveAdvisor
@@ -171,3 +172,22 @@ def test_varied_phrasings_of_one_problem_group_far_better_by_meaning_than_by_wor
     by_words = ari(shipped_advisor.matcher.transform, 0.3)
     # Then grouping by meaning agrees with the labels several times better
     assert by_meaning >= 0.3 and by_meaning >= 4 * by_words
+
+
+def test_the_report_groups_unanswered_questions_as_the_gaps_inbox_does(
+        conversation_log: ConversationLog, shipped_live: LiveAdvisor) -> None:
+    # Given unanswered questions in the log
+    advisor = shipped_live.current
+    for q in (*ZEPHYRIX, "where is the printer on floor 3"):
+        record(conversation_log, q, advisor.answer(q))
+    conversation_log.flush()
+    # When the gaps inbox and the report group them
+    clusters = find_gaps(conversation_log.queries, advisor)
+    now = dt.datetime.now(dt.UTC)
+    report = conversation_log.queries.report(since=now - dt.timedelta(days=1),
+                                             until=now + dt.timedelta(minutes=1),
+                                             cluster=grouping(advisor))
+    # Then they show the same groups
+    assert sorted((g.count, g.example) for g in report.unanswered) == \
+        sorted((c.size, c.representative.question) for c in clusters)
+    assert [g.count for g in report.unanswered] == [4, 1]
