@@ -70,6 +70,20 @@ def main() -> None:
             print(f"{chosen}{name:33s} {threshold:7.2f} | {adjusted_rand_score(labels, pred):5.3f} "
                   f"{purity:6.3f} {len(clusters):8d} {alone:6.1%} {spread.count(1):5d} "
                   f"{sum(1 for s in spread if s <= 2):4d}", flush=True)
+    noise_line(matcher, data)
+
+
+def noise_line(matcher, data) -> None:  # type: ignore[no-untyped-def]
+    """How well the out-of-scope probability keeps inbox noise apart from real gaps."""
+    from bot.curation.gaps import NOISE
+
+    real = matcher.out_of_scope_probability([q for g in data["groups"] for q in g["questions"]])
+    noise = matcher.out_of_scope_probability(list(data["noise"]))
+    print("\nout-of-scope probability from which a question counts as noise:")
+    for t in (0.5, 0.6, 0.7, 0.8, 0.9):
+        chosen = "*" if t == NOISE else " "
+        print(f"{chosen} {t:.1f}: noise caught {(noise >= t).mean():6.1%}, "
+              f"real gap questions taken for noise {(real >= t).mean():6.1%}")
 
 
 if __name__ == "__main__":

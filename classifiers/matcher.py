@@ -99,6 +99,15 @@ class Matcher:
         """The feature rows of `texts` (shared with gap clustering)."""
         return self.featurizer.transform(texts)
 
+    def out_of_scope_probability(self, texts: Sequence[str]) -> np.ndarray:
+        """The topic classifier's probability that each text is out of scope."""
+        if not self.is_fitted:
+            raise NotFittedError("the matcher has not been fitted")
+        classes = list(self.classifier.classes_)
+        if NONE_LABEL not in classes:
+            return np.zeros(len(texts))
+        return self.classifier.proba(self.featurizer.transform(texts))[:, classes.index(NONE_LABEL)]
+
     def meaning(self, texts: Sequence[str], *, top: int = 3, power: float = 4.0,
                 lexical: float = 0.5, sure_match: float = 0.3) -> sparse.csr_matrix:
         """Rows that put texts about the same problem close together, whatever their words.

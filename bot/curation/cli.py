@@ -115,9 +115,12 @@ def gaps(
         "--export", help="Write the clusters and proposals to a file: .yaml to review, "
         ".diff/.patch for git apply.")] = None,
     low_confidence: LowConfidenceOption = LOW_CONFIDENCE,
+    noise: Annotated[bool, typer.Option(
+        "--noise", help="Also list the out-of-scope clusters (small talk, helpdesk…).")] = False,
     kb: KbOption = None,
 ) -> None:
-    """Questions the advisor could not answer well, grouped by similarity (the gaps inbox)."""
+    """Questions the advisor could not answer well, grouped by meaning (the gaps inbox).
+    Plainly out-of-scope clusters are counted after the real gaps (listed with --noise)."""
     from bot.curation.export import export_gaps
     from bot.curation.gaps import ClusterRef
 
@@ -133,9 +136,13 @@ def gaps(
     if not clusters:
         out.print(f"no open gaps in the last {days} days", markup=False)
         return
-    total = sum(c.size for c in clusters)
-    out.print(f"{len(clusters)} gap clusters, {total} questions, last {days} days", markup=False)
-    for c in clusters:
+    real = [c for c in clusters if not c.noise]
+    apart = [c for c in clusters if c.noise]
+    total = sum(c.size for c in real)
+    out.print(f"{len(real)} gap clusters, {total} questions, last {days} days", markup=False)
+    for c in real + (apart if noise else []):
+        if c is (apart[0] if apart else None):
+            out.print(f"\nOut of scope ({len(apart)} clusters):", markup=False)
         topic = c.likely_topic or "?"
         source = "users re-routed" if c.topic_from == "rerouted" else "model"
         why = ", ".join(f"{k} {v}" for k, v in c.reasons.items())
@@ -143,6 +150,10 @@ def gaps(
         out.print(f"\n{ref}  {c.size} question(s)  likely topic: {topic} ({source})  "
                   f"closest entry: {c.suggested_entry or '-'}  [{why}]", markup=False)
         out.print(f"    {c.representative.question!r}", markup=False)
+    if apart and not noise:
+        out.print(f"\n{len(apart)} out-of-scope cluster(s), {sum(c.size for c in apart)} "
+                  "question(s) (small talk, helpdesk and the like) kept apart: "
+                  "advisor kb gaps --noise lists them.", markup=False)
     out.print("\nAct on one: advisor kb accept ID --entry ENTRY · advisor kb draft ID --topic T "
               "--title … · advisor kb dismiss ID", markup=False)
 

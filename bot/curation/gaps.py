@@ -39,6 +39,9 @@ MIN_SIMILARITY = 0.4
 similar as the closer of the matcher's `meaning` rows and its feature rows (chosen on the
 labelled gap questions `python bench/clustering.py` reads)."""
 MAX_QUESTIONS = 2000
+NOISE = 0.6
+"""Out-of-scope probability from which a question counts as noise. On the labelled gap set,
+0.6 catches 85 % of the noise and 2.2 % of real gap questions (`python bench/clustering.py`)."""
 Resolution = Literal["accepted", "drafted", "dismissed"]
 
 
@@ -69,6 +72,9 @@ class GapCluster:
     likely_topic: str | None
     topic_from: Literal["rerouted", "model", "none"]
     suggested_entry: str | None
+    noise: bool = False
+    """Most of its questions are plainly out of scope (small talk, helpdesk, gibberish): kept
+    apart, after the real gaps, so an admin sees those first."""
 
     @property
     def size(self) -> int:
@@ -104,6 +110,7 @@ class GapCluster:
             "topic_from": self.topic_from,
             "suggested_entry": self.suggested_entry,
             "reasons": self.reasons,
+            "noise": self.noise,
             "questions": list(self.situations),
         }
 
@@ -190,11 +197,14 @@ def find_gaps(
     now: dt.datetime | None = None,
     limit: int = MAX_QUESTIONS,
 ) -> list[GapCluster]:
-    """The open gaps as clusters, largest first."""
+    """The open gaps as clusters, largest first; plainly out-of-scope clusters (`noise`)
+    come after the real gaps."""
     questions = gap_questions(queries, days=days, low_confidence=low_confidence, now=now,
                               limit=limit)
     questions.sort(key=lambda q: (q.created_at, q.exchange_id))
-    clusters = grouping(advisor, min_similarity=min_similarity)([q.question for q in questions])
+    texts = [q.question for q in questions]
+    clusters = grouping(advisor, min_similarity=min_similarity)(texts)
+    noisy = advisor.matcher.out_of_scope_probability(texts) >= NOISE if texts else []
     out = []
     for c in clusters:
         members = tuple(questions[i] for i in c.members)
@@ -207,7 +217,9 @@ def find_gaps(
             likely_topic=topic,
             topic_from=source,
             suggested_entry=_suggested_entry(advisor, rep.question, topic),
+            noise=2 * sum(bool(noisy[i]) for i in c.members) > len(c.members),
         ))
+    out.sort(key=lambda c: c.noise)  # stable: each part keeps its largest-first order
     return out
 
 

@@ -135,19 +135,27 @@ def gaps_blocks(clusters: Sequence[GapCluster], kb: KnowledgeBase, *, days: int,
                               "answered with low confidence, or that people marked not helpful "
                               "or re-routed."))
         return fit_blocks(blocks)
-    total = sum(c.size for c in clusters)
-    blocks.append(context(f"{len(clusters)} cluster(s), {total} question(s), last {days} days. "
+    real, apart = [c for c in clusters if not c.noise], [c for c in clusters if c.noise]
+    total = sum(c.size for c in real)
+    blocks.append(context(f"{len(real)} cluster(s), {total} question(s), last {days} days. "
                           "Questions are shown as logged (redacted)."))
-    for i, cluster in enumerate(clusters[:MESSAGE_CLUSTERS]):
+    for i, cluster in enumerate(real[:MESSAGE_CLUSTERS]):
         blocks += cluster_blocks(i, cluster, kb)
-    if len(clusters) > MESSAGE_CLUSTERS:
-        blocks.append(context(f"and {len(clusters) - MESSAGE_CLUSTERS} smaller cluster(s): "
+    if len(real) > MESSAGE_CLUSTERS:
+        blocks.append(context(f"and {len(real) - MESSAGE_CLUSTERS} smaller cluster(s): "
                               "`advisor kb gaps` lists them all."))
+    if apart:
+        blocks.append(context(_noise_line(apart)))
     return fit_blocks(blocks)
 
 
+def _noise_line(apart: Sequence[GapCluster]) -> str:
+    return (f"{len(apart)} out-of-scope cluster(s), {sum(c.size for c in apart)} question(s) "
+            "(small talk, helpdesk and the like) kept apart: `advisor kb gaps --noise` lists them.")
+
+
 def gaps_text(clusters: Sequence[GapCluster], *, days: int) -> str:
-    return f"Gaps inbox: {len(clusters)} cluster(s) in the last {days} days"
+    return f"Gaps inbox: {sum(not c.noise for c in clusters)} cluster(s) in the last {days} days"
 
 
 def home_curation_blocks(health: dict[str, Any], clusters: Sequence[GapCluster] | None,
@@ -163,11 +171,14 @@ def home_curation_blocks(health: dict[str, Any], clusters: Sequence[GapCluster] 
     elif not clusters:
         blocks.append(context(f"No open gaps in the last {days} days."))
     else:
-        for i, cluster in enumerate(clusters[:HOME_CLUSTERS]):
+        real, apart = [c for c in clusters if not c.noise], [c for c in clusters if c.noise]
+        for i, cluster in enumerate(real[:HOME_CLUSTERS]):
             blocks += cluster_blocks(i, cluster, kb)
-        more = len(clusters) - HOME_CLUSTERS
+        more = len(real) - HOME_CLUSTERS
         if more > 0:
             blocks.append(context(f"and {more} more: `/advisor admin gaps`."))
+        if apart:
+            blocks.append(context(_noise_line(apart)))
     blocks.append(context("`/advisor admin` lists the admin commands: reload, gaps, stale."))
     return blocks
 

@@ -55,7 +55,14 @@ def _invoke(*args: str, input: str | None = None):
 def test_gaps_lists_clusters_with_size_topic_and_representative(cluster_id: str) -> None:
     result = _invoke("kb", "gaps", "--days", "7")
     assert result.exit_code == 0, result.output
-    assert "2 gap clusters, 4 questions, last 7 days" in result.output
+    assert "1 gap clusters, 3 questions, last 7 days" in result.output
+    # the printer question is plainly out of scope: counted apart, listed with --noise
+    assert "1 out-of-scope cluster(s), 1 question(s) (small talk, helpdesk and the like) kept " \
+           "apart: advisor kb gaps --noise lists them." in result.output
+    assert "where is the printer" not in result.output
+    listed = _invoke("kb", "gaps", "--days", "7", "--noise")
+    assert "Out of scope (1 clusters):" in listed.output
+    assert "where is the printer" in listed.output
     row = next(ln for ln in result.output.splitlines() if ln.startswith(cluster_id))
     assert "3 question(s)" in row and "likely topic: " in row and "[low_confidence 3]" in row
     assert len(cluster_id) == 12

@@ -191,3 +191,20 @@ def test_the_report_groups_unanswered_questions_as_the_gaps_inbox_does(
     assert sorted((g.count, g.example) for g in report.unanswered) == \
         sorted((c.size, c.representative.question) for c in clusters)
     assert [g.count for g in report.unanswered] == [4, 1]
+
+
+def test_plain_out_of_scope_clusters_are_kept_after_the_real_gaps(
+        conversation_log: ConversationLog, shipped_live: LiveAdvisor) -> None:
+    # Given a real gap (a tool the base has never heard of) among small talk and helpdesk noise
+    advisor = shipped_live.current
+    noise = ("where is the printer on floor 3", "what's for lunch today", "tell me a joke")
+    for q in (*noise, *ZEPHYRIX):
+        record(conversation_log, q, advisor.answer(q))
+    conversation_log.flush()
+    # When the inbox is read
+    clusters = find_gaps(conversation_log.queries, advisor)
+    # Then the real gap comes first and the noise is marked to be kept apart
+    assert not clusters[0].noise and sorted(clusters[0].situations) == sorted(ZEPHYRIX)
+    assert all(c.noise for c in clusters[1:])
+    assert sorted(q for c in clusters[1:] for q in c.situations) == sorted(noise)
+    assert clusters[1].to_json()["noise"] is True

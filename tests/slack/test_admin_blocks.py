@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -20,6 +21,8 @@ from bot.slack.admin_blocks import (
     STALE_SHOWN,
     admin_help_blocks,
     gaps_blocks,
+    gaps_text,
+    home_curation_blocks,
     reload_blocks,
     stale_blocks,
 )
@@ -301,3 +304,15 @@ def test_fit_modal_cuts_titles_and_buttons_and_refuses_oversized_metadata():
     assert len(view["title"]["text"]) <= 24 and len(view["submit"]["text"]) <= 24
     with pytest.raises(ValueError, match="private_metadata"):
         fit_modal({"type": "modal", "blocks": [], "private_metadata": "m" * 3001})
+
+
+def test_out_of_scope_clusters_are_kept_apart_in_the_list_and_the_home(kb) -> None:
+    real = cluster(3)
+    noise = replace(cluster(2, text="what's for lunch", cid="fed987cba654", topic=None,
+                            suggested=None), noise=True)
+    for blocks in (gaps_blocks([real, noise], kb, days=30),
+                   home_curation_blocks(health(), [real, noise], kb, days=30)):
+        shown = json.dumps(blocks)
+        assert "abc123def456" in shown and "fed987cba654" not in shown and "lunch" not in shown
+        assert "1 out-of-scope cluster(s), 2 question(s)" in shown
+    assert gaps_text([real, noise], days=30) == "Gaps inbox: 1 cluster(s) in the last 30 days"
