@@ -6,6 +6,7 @@ audit. Heavy libraries load inside the commands.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -117,6 +118,8 @@ def gaps(
     low_confidence: LowConfidenceOption = LOW_CONFIDENCE,
     noise: Annotated[bool, typer.Option(
         "--noise", help="Also list the out-of-scope clusters (small talk, helpdesk…).")] = False,
+    as_json: Annotated[bool, typer.Option(
+        "--json", help="One JSON object per cluster (noise included, marked), for scripts.")] = False,
     kb: KbOption = None,
 ) -> None:
     """Questions the advisor could not answer well, grouped by meaning (the gaps inbox).
@@ -133,6 +136,11 @@ def gaps(
             out.print(f"wrote {export}: {len(clusters)} clusters, {n} with a proposed change",
                       markup=False)
             return
+    if as_json:
+        for c in clusters:
+            ref = str(ClusterRef.listed(c, days=days, low_confidence=low_confidence))
+            print(json.dumps({"ref": ref, **c.to_json()}, ensure_ascii=False))
+        return
     if not clusters:
         out.print(f"no open gaps in the last {days} days", markup=False)
         return
@@ -291,18 +299,59 @@ def reload(kb: KbOption = None) -> None:
 
 def audit(
     limit: Annotated[int, typer.Option(min=1, help="How many events to show.")] = 20,
+    as_json: Annotated[bool, typer.Option(
+        "--json", help="One JSON object per event, with its before, after and details.")] = False,
 ) -> None:
-    """The latest admin actions (and refused attempts): who, when, what."""
+    """The latest admin actions (and refused attempts): who, when, what, and what changed."""
     from bot.curation.audit import AuditLog
 
     with _database() as (_, log):
         events = AuditLog(log.database.engine).recent(limit=limit)
+    if as_json:
+        for e in events:
+            print(json.dumps({"id": e.id, "at": e.at.isoformat(), "actor": e.actor,
+                              "action": e.action, "target": e.target, "before": e.before,
+                              "after": e.after, "detail": e.detail}, ensure_ascii=False))
+        return
     if not events:
         out.print("no admin actions recorded yet", markup=False)
         return
     for e in events:
         out.print(f"#{e.id}  {e.at:%Y-%m-%d %H:%M} UTC  {e.actor}  {e.action}  {e.target}",
                   markup=False)
+        for line in _what_changed(e):
+            out.print(f"    {line}", markup=False)
+
+
+def _what_changed(event) -> list[str]:  # type: ignore[no-untyped-def]
+    """An audit event's before/after and details, a line each, for `kb audit`."""
+    lines = []
+    before, after, detail = event.before or {}, event.after or {}, event.detail or {}
+    if "situations" in after:
+        added = [s for s in after["situations"] if s not in set(before.get("situations", []))]
+        lines += [f"+ {s!r}" for s in added[:5]]
+        if len(added) > 5:
+            lines.append(f"+ … and {len(added) - 5} more situations")
+    elif after.get("title"):
+        lines.append(f"new entry {after['title']!r} with {len(after.get('situations', []))} "
+                     "situations")
+    if "last_reviewed" in after:
+        lines.append(f"last reviewed {before.get('last_reviewed')} -> {after['last_reviewed']}")
+    if "questions" in before:
+        lines.append(f"{len(before['questions'])} question(s) dismissed")
+    if detail.get("cluster"):
+        lines.append(f"from gap cluster {detail['cluster']['id']} ({detail['cluster']['size']} "
+                     "questions)")
+    quality = detail.get("quality")
+    if quality:
+        b, a = quality["before"], quality["after"]
+        text = f"cross-validation {b['cv_accuracy']:.1%} -> {a['cv_accuracy']:.1%}"
+        if b.get("dev_accuracy") is not None and a.get("dev_accuracy") is not None:
+            text += f", development set {b['dev_accuracy']:.1%} -> {a['dev_accuracy']:.1%}"
+        lines.append(text + (" (a drop the admin confirmed)" if detail.get("confirmed_drop") else ""))
+    if detail.get("refused_personal"):
+        lines.append(f"{detail['refused_personal']} question(s) left out as still personal")
+    return lines
 
 
 # -- shared output --------------------------------------------------------------------------

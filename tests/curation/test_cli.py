@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -297,3 +298,21 @@ def test_feedback_refuses_what_it_cannot_record(kb_copy: Path) -> None:
     ok_id = "0" * 32
     assert "no topic 'nowhere'" in _invoke("feedback", ok_id, "--topic", "nowhere").output
     assert "say helpful or not-helpful" in _invoke("feedback", ok_id, "maybe").output
+
+
+def test_audit_shows_what_changed_and_both_listings_speak_json(cluster_id: str) -> None:
+    # Given the inbox as JSON, one object per cluster with the reference to act on
+    listed = [json.loads(line) for line in _invoke("kb", "gaps", "--json").output.splitlines()]
+    [zorbex] = [c for c in listed if c["ref"] == cluster_id]
+    assert zorbex["size"] == 3 and zorbex["noise"] is False
+    assert sorted(zorbex["questions"]) == sorted(QUESTIONS)
+    assert [c["noise"] for c in listed] == sorted(c["noise"] for c in listed)  # noise last
+    # When the cluster is accepted, Then the audit says which situations came from which cluster
+    assert _invoke("kb", "accept", cluster_id, "--entry", "measurement-entry-2",
+                   "--no-check").exit_code == 0
+    text = _invoke("kb", "audit").output
+    assert f"from gap cluster {cluster_id} (3 questions)" in text
+    assert all(f"+ {q!r}" in text for q in QUESTIONS)
+    [event] = [json.loads(line) for line in _invoke("kb", "audit", "--json").output.splitlines()]
+    assert event["action"] == "add_situations" and event["detail"]["cluster"]["id"] == cluster_id
+    assert set(QUESTIONS) <= set(event["after"]["situations"])
