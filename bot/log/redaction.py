@@ -210,7 +210,7 @@ _LOWER_INTRO = re.compile(
     r"|(?:^|[.!?,]\s*)([a-z][\w'’-]+)\s+here\b(?=\s*[.!,])",
 )
 _LOWER_SIGN_OFF = re.compile(
-    r"(?:\b(?:cheers|thanks|thx|ta|tnx|regards|best)\s*[,!.]?\s*[-–—]?|(?:^|\s)[-–—]|[.!?]\s)\s*"
+    r"(?:\b(?:cheers|thanks|thx|ta|tnx|regards|best)\b(?:\s*[,!.]\s*|\s+)[-–—]?|(?:^|\s)[-–—]|[.!?]\s)\s*"
     r"([a-z][\w'’-]+)\s*[.!]?\s*$",
     _CI,
 )
