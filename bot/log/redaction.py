@@ -470,7 +470,8 @@ def redact(text: str) -> str:
     return _redact_names(text)
 
 
-_PLACEHOLDER = re.compile(r"\[(name|email|phone|address|postcode|dob|id-number|iban|card|user|token)\]")
+PLACEHOLDER = re.compile(r"\[(name|email|phone|address|postcode|dob|id-number|iban|card|user|token)\]")
+"""What redaction writes in place of personal data, its kind in the group."""
 _PERSONAL_CUES = re.compile(
     r"\b(my name is|my name'?s|i live (?:at|in)|my address|my (?:home )?postcode|date of birth"
     r"|my (?:ni|national insurance|passport|nhs|staff|employee) (?:number|no)|born on)\b",
@@ -484,6 +485,6 @@ def personal_traces(text: str) -> list[str]:
     Used where text becomes curated content: a situation that held someone's data is about
     one person's case, so it is refused rather than kept with placeholders.
     """
-    reasons = [f"held personal data ([{kind}])" for kind in dict.fromkeys(_PLACEHOLDER.findall(text))]
+    reasons = [f"held personal data ([{kind}])" for kind in dict.fromkeys(PLACEHOLDER.findall(text))]
     reasons += [f"says {cue.lower()!r}" for cue in dict.fromkeys(_PERSONAL_CUES.findall(text))]
     return reasons

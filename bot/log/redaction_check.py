@@ -17,10 +17,9 @@ from pathlib import Path
 
 import yaml
 
-from bot.log.redaction import redact
+from bot.log.redaction import PLACEHOLDER, redact
 
 _WORDS = re.compile(r"\w+")
-_PLACEHOLDERS = re.compile(r"\[(?:name|email|phone|address|postcode|dob|id-number|iban|card|user|token)\]")
 
 
 @dataclass(frozen=True)
@@ -71,7 +70,7 @@ def score(sample: Sequence[Labelled], redactor: Callable[[str], str] = redact) -
     figures = Figures()
     for item in sample:
         out = redactor(item.text)
-        out_words = Counter(_WORDS.findall(_PLACEHOLDERS.sub(" ", out)))
+        out_words = Counter(_WORDS.findall(PLACEHOLDER.sub(" ", out)))
         rest = item.text
         for _, value in item.pii:
             rest = rest.replace(value, " ")
