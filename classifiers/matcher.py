@@ -101,12 +101,16 @@ class Matcher:
 
     def out_of_scope_probability(self, texts: Sequence[str]) -> np.ndarray:
         """The topic classifier's probability that each text is out of scope."""
+        return self.out_of_scope_of(self.transform(texts))
+
+    def out_of_scope_of(self, x: sparse.csr_matrix) -> np.ndarray:
+        """`out_of_scope_probability` of texts already vectorised (`transform`)."""
         if not self.is_fitted:
             raise NotFittedError("the matcher has not been fitted")
         classes = list(self.classifier.classes_)
         if NONE_LABEL not in classes:
-            return np.zeros(len(texts))
-        return self.classifier.proba(self.featurizer.transform(texts))[:, classes.index(NONE_LABEL)]
+            return np.zeros(x.shape[0])
+        return self.classifier.proba(x)[:, classes.index(NONE_LABEL)]
 
     def meaning(self, texts: Sequence[str], *, top: int = 3, power: float = 4.0,
                 lexical: float = 0.5, sure_match: float = 0.3) -> sparse.csr_matrix:
@@ -117,9 +121,14 @@ class Matcher:
         by `lexical`. Two questions that share few words but land on the same strategies are
         near; a question the base barely matches (new vocabulary, out of scope) leans on its
         words instead. Gap clustering groups on these rows (`bench/clustering.py`)."""
+        return self.meaning_of(self.transform(texts), top=top, power=power, lexical=lexical,
+                               sure_match=sure_match)
+
+    def meaning_of(self, x: sparse.csr_matrix, *, top: int = 3, power: float = 4.0,
+                   lexical: float = 0.5, sure_match: float = 0.3) -> sparse.csr_matrix:
+        """`meaning` of texts already vectorised (`transform`)."""
         if not self.is_fitted:
             raise NotFittedError("the matcher has not been fitted")
-        x = self.featurizer.transform(texts)
         match = self.ranker.match(x)[0].astype(np.float64)
         k = min(top, match.shape[1])
         idx = np.argpartition(-match, k - 1, axis=1)[:, :k]

@@ -18,7 +18,6 @@ import re
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import partial
 from typing import TYPE_CHECKING, Literal
 
 from sqlalchemy import Engine, delete, select
@@ -30,6 +29,8 @@ from classifiers.clustering import Cluster, cluster_texts
 from knowledge.errors import AdvisorError
 
 if TYPE_CHECKING:
+    from scipy import sparse
+
     from bot.advisor import Advisor
     from bot.log.queries import LogQueries
 
@@ -203,8 +204,9 @@ def find_gaps(
                               limit=limit)
     questions.sort(key=lambda q: (q.created_at, q.exchange_id))
     texts = [q.question for q in questions]
-    clusters = grouping(advisor, min_similarity=min_similarity)(texts)
-    noisy = advisor.matcher.out_of_scope_probability(texts) >= NOISE if texts else []
+    x = advisor.matcher.transform(texts) if texts else None  # vectorised once for both uses
+    clusters = _group(advisor, texts, x, min_similarity) if texts else []
+    noisy = advisor.matcher.out_of_scope_of(x) >= NOISE if x is not None else []
     out = []
     for c in clusters:
         members = tuple(questions[i] for i in c.members)
@@ -227,8 +229,15 @@ def grouping(advisor: Advisor, *, min_similarity: float = MIN_SIMILARITY
              ) -> Callable[[Sequence[str]], list[Cluster]]:
     """How the inbox groups questions (by meaning and words); `advisor report` groups its
     unanswered questions the same way."""
-    return partial(cluster_texts, min_similarity=min_similarity,
-                   vectorize=(advisor.matcher.meaning, advisor.matcher.transform))
+    return lambda texts: _group(advisor, texts, advisor.matcher.transform(texts), min_similarity)
+
+
+def _group(advisor: Advisor, texts: Sequence[str], x: sparse.csr_matrix,
+           min_similarity: float) -> list[Cluster]:
+    """Cluster `texts` (vectorised as `x`) as close as the closer of meaning and words."""
+    meaning = advisor.matcher.meaning_of(x)
+    return cluster_texts(texts, min_similarity=min_similarity,
+                         vectorize=(lambda _: meaning, lambda _: x))
 
 
 def find_cluster(clusters: Sequence[GapCluster], wanted: str) -> GapCluster:
