@@ -21,7 +21,13 @@ sys.path.insert(0, str(ROOT))
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--dev", type=Path, default=ROOT / "tests" / "data" / "dev_set.yaml")
+    parser.add_argument("--nearest", action="store_true",
+                        help="Only compare which character n-grams the nearest-situation scan "
+                             "reads (development set and 5-fold cross-validation).")
     args = parser.parse_args()
+    if args.nearest:
+        nearest_scan(args.dev)
+        return
 
     import bot.advisor as advisor_module
     from bot.advisor import Advisor, training_set
@@ -54,6 +60,29 @@ def main() -> None:
                           f"{t.accuracy_in_scope:6.3f} {e.topic_top3:6.3f} {r.hit_at_1:6.3f} "
                           f"{r.hit_at_3:6.3f} {r.mrr:6.3f} {t.abstained_in_scope:7.3f} "
                           f"{t.abstained_out_of_scope:8.3f}", flush=True)
+
+
+def nearest_scan(dev: Path) -> None:
+    """Development-set and cross-validated figures, and the scan's size, per shortest
+    character n-gram the nearest-situation scan reads."""
+    from bot.advisor import Advisor, training_set
+    from bot.evaluation import cross_validate_kb, evaluate_advisor, read_labelled
+    from classifiers.matcher import Matcher, ModelParams
+    from knowledge import load_knowledge_base
+
+    kb = load_knowledge_base()
+    data = read_labelled(dev)
+    print(f"{'from':>4} {'scan nnz':>9} | dev: {'top-1':>6} {'hit@1':>6} {'hit@3':>6} {'MRR':>6} | "
+          f"5-fold: {'top-1':>6} {'hit@1':>6} {'hit@3':>6} {'MRR':>6}")
+    for shortest in (2, 3, 4):
+        params = ModelParams(nearest_char_from=shortest)
+        matcher = Matcher(params).fit(training_set(kb))
+        d = evaluate_advisor(Advisor(kb, matcher), data)
+        cv = cross_validate_kb(kb, folds=5, params=params)
+        print(f"{shortest:4d} {matcher.ranker._situations_t.nnz:9,d} | "
+              f"{d.topics.accuracy_in_scope:11.3f} {d.ranking.hit_at_1:6.3f} {d.ranking.hit_at_3:6.3f} "
+              f"{d.ranking.mrr:6.3f} | {cv.topics.accuracy_in_scope:14.3f} {cv.ranking.hit_at_1:6.3f} "
+              f"{cv.ranking.hit_at_3:6.3f} {cv.ranking.mrr:6.3f}", flush=True)
 
 
 if __name__ == "__main__":

@@ -17,9 +17,18 @@ from typing import Self
 import numpy as np
 from scipy import sparse
 
-from classifiers.vectorize import CompiledTfidf, fit_tfidf, l2_normalize
+from classifiers.vectorize import (
+    Cells,
+    CompiledTfidf,
+    fit_tfidf,
+    l2_normalize,
+    normalize_rows,
+    to_csr,
+)
 
 WORD_TOKENS = r"(?u)\b\w+\b"
+CHUNK = 256
+"""Texts vectorised together: keeps the sorts that build their rows small."""
 
 
 @dataclass(frozen=True)
@@ -90,9 +99,36 @@ class Featurizer:
             raise NotFittedError("the featurizer has not been fitted")
         return self._blocks[0]
 
+    def short_char_grams(self, shortest: int) -> np.ndarray:
+        """A mask of the feature columns that are character n-grams shorter than `shortest`."""
+        word, char = self._blocks if self._blocks else (None, None)
+        if word is None or char is None:
+            raise NotFittedError("the featurizer has not been fitted")
+        mask = np.zeros(self.n_features, dtype=bool)
+        short = [i for gram, i in char.vocabulary.items() if len(gram) < shortest]
+        mask[len(word.vocabulary) + np.array(short, dtype=np.intp)] = True
+        return mask
+
     def transform(self, texts: Sequence[str]) -> sparse.csr_matrix:
-        """One L2-normalised row per text."""
+        """One L2-normalised row per text, the same alone or in a batch (to the bit)."""
         if not self._blocks:
             raise NotFittedError("the featurizer has not been fitted")
         texts = list(texts)
-        return self._combine(*(b.transform(texts) for b in self._blocks))
+        starts = range(0, len(texts), CHUNK)
+        parts = [self._cells(texts[lo:lo + CHUNK]) for lo in starts]
+        empty = Cells(np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0))
+        rows = (c.rows + lo for lo, c in zip(starts, parts, strict=True))
+        cells = Cells(np.concatenate([empty.rows, *rows]),
+                      np.concatenate([empty.cols, *(c.cols for c in parts)]),
+                      np.concatenate([empty.values, *(c.values for c in parts)]))
+        return to_csr(cells, (len(texts), self.n_features))
+
+    def _cells(self, texts: list[str]) -> Cells:
+        """The non-zero cells of a few texts' rows: word block, then character block."""
+        word, char = (b.weights(texts) for b in self._blocks)
+        rows = np.concatenate([word.rows, char.rows])
+        order = np.argsort(rows, kind="stable")  # each row: its word cells, then its char cells
+        offset = len(self._blocks[0].vocabulary)
+        cells = Cells(rows[order], np.concatenate([word.cols, char.cols + offset])[order],
+                      np.concatenate([word.values * self.params.word_weight, char.values])[order])
+        return normalize_rows(cells, len(texts))

@@ -91,8 +91,13 @@ class EntryRanker:
         self._counts: np.ndarray | None = None
 
     def fit(self, items: Sequence[RankerItem],
-            vectorize: Callable[[Sequence[str]], sparse.csr_matrix]) -> Self:
-        """Learn every item's situations and centroid in the featurizer's space."""
+            vectorize: Callable[[Sequence[str]], sparse.csr_matrix], *,
+            nearest_skips: np.ndarray | None = None) -> Self:
+        """Learn every item's situations and centroid in the featurizer's space.
+
+        `nearest_skips` masks feature columns the nearest-situation scan leaves out (the
+        centroids keep them): common features cost that scan the most and tell it the least.
+        """
         if not items:
             raise ValueError("the ranker needs at least one entry")
         situations = [s for item in items for s in item.situations]
@@ -126,6 +131,9 @@ class EntryRanker:
         # base, the shortlisted ones (situations × features, rows gathered per question)
         self._situations_t = sparse.csr_matrix((n_features, 0), dtype=np.float32)
         self._situations = None
+        if s is not None and nearest_skips is not None and nearest_skips.any():
+            s = (s @ sparse.diags((~nearest_skips).astype(s.dtype))).tocsr()
+            s.eliminate_zeros()
         if s is not None and len(situations) > FULL_SCAN:
             self._situations = l2_normalize(_keep_heaviest(s.astype(np.float32).tocsr(),
                                                            SITUATION_TERMS))
@@ -224,10 +232,9 @@ class EntryRanker:
     def best_per_group(self, match: np.ndarray) -> np.ndarray:
         """The best entry match of each group (questions × `groups`)."""
         assert self._entry_group is not None
-        out = np.zeros((match.shape[0], len(self.groups)), dtype=np.float64)
-        for g in range(len(self.groups)):
-            out[:, g] = match[:, self._entry_group == g].max(axis=1)
-        return out
+        by_group = np.argsort(self._entry_group, kind="stable")
+        heads = np.searchsorted(self._entry_group[by_group], np.arange(len(self.groups)))
+        return np.maximum.reduceat(match[:, by_group], heads, axis=1).astype(np.float64)
 
     def rank(self, x: sparse.csr_matrix, group_probability: np.ndarray | None = None, *,
              top: int = 3, only_group: str | None = None,

@@ -15,7 +15,7 @@ import re
 import unicodedata
 from array import array
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 from scipy import sparse
@@ -145,22 +145,57 @@ class CompiledTfidf:
 
     def transform(self, docs: Sequence[str]) -> sparse.csr_matrix:
         """TF-IDF rows for `docs`, equal to the fitted vectorizer's `transform`."""
-        indices = array("i")
-        indptr = array("q", [0])
+        return to_csr(self.weights(docs), (len(docs), len(self.vocabulary)))
+
+    def weights(self, docs: Sequence[str]) -> Cells:
+        """The non-zero cells of `transform(docs)`, row by row, columns ascending in a row.
+
+        Plain NumPy on the cells themselves: for the one or few questions of an answer,
+        building and normalising sparse matrices would cost more than the arithmetic.
+        """
+        ids: list[int] = []
+        sizes = []
         for doc in docs:
-            indices.extend(self._ids(doc))
-            indptr.append(len(indices))
-        x = sparse.csr_matrix(
-            (np.ones(len(indices), dtype=np.float32), np.frombuffer(indices, dtype=np.int32),
-             np.frombuffer(indptr, dtype=np.int64)),
-            shape=(len(docs), len(self.vocabulary)),
-        )
-        x.sum_duplicates()
+            found = self._ids(doc)
+            ids += found
+            sizes.append(len(found))
+        width = len(self.vocabulary)
+        doc_of = np.repeat(np.arange(len(docs), dtype=np.int64), sizes)
+        keys, counts = np.unique(doc_of * width + np.array(ids, dtype=np.int64),
+                                 return_counts=True)
+        rows, cols = np.divmod(keys, width)
+        values = counts.astype(np.float64)
         if self.sublinear:
-            np.log(x.data, out=x.data)
-            x.data += 1
-        x.data *= self.idf[x.indices]
-        return l2_normalize(x)
+            values = np.log(values) + 1.0
+        values *= self.idf[cols]
+        return normalize_rows(Cells(rows, cols, values), len(docs))
+
+
+class Cells(NamedTuple):
+    """The non-zero cells of a sparse matrix: row, column and value arrays, row by row."""
+
+    rows: np.ndarray
+    cols: np.ndarray
+    values: np.ndarray
+
+
+def normalize_rows(cells: Cells, n_rows: int) -> Cells:
+    """`cells` with each row scaled to unit length; summed in order, so a row comes out the
+    same alone or in a batch."""
+    norms = np.sqrt(np.bincount(cells.rows, weights=np.square(cells.values), minlength=n_rows))
+    norms[norms == 0] = 1.0
+    return Cells(cells.rows, cells.cols, cells.values / norms[cells.rows])
+
+
+def to_csr(cells: Cells, shape: tuple[int, int]) -> sparse.csr_matrix:
+    """A float32 CSR matrix of `cells` (rows ascending, columns ascending within a row)."""
+    indptr = np.zeros(shape[0] + 1, dtype=np.int64)
+    np.cumsum(np.bincount(cells.rows, minlength=shape[0]), out=indptr[1:])
+    x = sparse.csr_matrix((cells.values.astype(np.float32), cells.cols.astype(np.int32), indptr),
+                          shape=shape)
+    x.has_sorted_indices = True
+    x.has_canonical_format = True
+    return x
 
 
 def fit_tfidf(docs: Sequence[str], *, analyzer: str, ngram_range: tuple[int, int], min_df: int = 1,
