@@ -79,7 +79,7 @@ def nearest_scan(dev: Path) -> None:
         matcher = Matcher(params).fit(training_set(kb))
         d = evaluate_advisor(Advisor(kb, matcher), data)
         cv = cross_validate_kb(kb, folds=5, params=params)
-        print(f"{shortest:4d} {matcher.ranker._situations_t.nnz:9,d} | "
+        print(f"{shortest:4d} {matcher.ranker.nearest_scan_size:9,d} | "
               f"{d.topics.accuracy_in_scope:11.3f} {d.ranking.hit_at_1:6.3f} {d.ranking.hit_at_3:6.3f} "
               f"{d.ranking.mrr:6.3f} | {cv.topics.accuracy_in_scope:14.3f} {cv.ranking.hit_at_1:6.3f} "
               f"{cv.ranking.hit_at_3:6.3f} {cv.ranking.mrr:6.3f}", flush=True)

@@ -231,22 +231,22 @@ class Advisor:
     def _recommendations(self, question: str, ranked: Sequence[RankedItem]
                          ) -> tuple[Recommendation, ...]:
         entries = self.kb.entries_by_id
+        telling = {w for w in self._tokens(question) if len(w) > 2 and not w.isdigit()
+                   and self._idf.get(w, 0.0) >= TERM_MIN_IDF}
         out = []
         for r in ranked:
             entry = entries[r.key]
             closest = entry.situations[r.nearest] if 0 <= r.nearest < len(entry.situations) else ""
-            out.append(Recommendation(entry, r.score, closest, self._terms(question, entry)))
+            out.append(Recommendation(entry, r.score, closest, self._terms(telling, entry)))
         return tuple(out)
 
-    def _terms(self, question: str, entry: Entry) -> tuple[str, ...]:
-        """The question's most telling words that the entry's own text shares."""
+    def _terms(self, telling: set[str], entry: Entry) -> tuple[str, ...]:
+        """The question's most telling words (`telling`) that the entry's own text shares."""
         words = self._entry_words.get(entry.id)
         if words is None:
             words = frozenset(self._tokens(" ".join([*entry.situations, *curated_texts(entry)])))
             self._entry_words[entry.id] = words
-        found = {w for w in self._tokens(question) if w in words and len(w) > 2
-                 and not w.isdigit() and self._idf.get(w, 0.0) >= TERM_MIN_IDF}
-        return tuple(sorted(found, key=lambda w: (-self._idf[w], w))[:MAX_TERMS])
+        return tuple(sorted(telling & words, key=lambda w: (-self._idf[w], w))[:MAX_TERMS])
 
 
 def _should_ask(p: Prediction) -> bool:

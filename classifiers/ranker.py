@@ -81,8 +81,9 @@ class EntryRanker:
         self.keys: tuple[str, ...] = ()
         self.groups: tuple[str, ...] = ()
         self._entry_group: np.ndarray | None = None
-        self._situations_t: sparse.csr_matrix | None = None  # features × situations
-        self._centroids_t: sparse.csr_matrix | None = None  # features × entries
+        self._scan_t: sparse.csr_matrix | None = None  # features × (entries, then situations)
+        self.nearest_scan_size = 0
+        """Stored values the nearest-situation part of a full scan reads."""
         self._starts: np.ndarray | None = None  # first situation row of each entry
         self._has_situations: np.ndarray | None = None
         self._owner: np.ndarray | None = None
@@ -126,10 +127,10 @@ class EntryRanker:
         centroids = l2_normalize(centroids)
         if len(situations) > FULL_SCAN:
             centroids = l2_normalize(_keep_heaviest(centroids, CENTROID_TERMS))
-        self._centroids_t = centroids.T.tocsr().astype(np.float32)
-        # every situation scored per question (features × situations), or, on a very large
-        # base, the shortlisted ones (situations × features, rows gathered per question)
-        self._situations_t = sparse.csr_matrix((n_features, 0), dtype=np.float32)
+        # every situation scored per question (features × situations, beside the centroids:
+        # one gather and one product), or, on a very large base, the shortlisted ones
+        # (situations × features, rows gathered per question)
+        situations_t = sparse.csr_matrix((n_features, 0), dtype=np.float32)
         self._situations = None
         if s is not None and nearest_skips is not None and nearest_skips.any():
             s = (s @ sparse.diags((~nearest_skips).astype(s.dtype))).tocsr()
@@ -138,7 +139,10 @@ class EntryRanker:
             self._situations = l2_normalize(_keep_heaviest(s.astype(np.float32).tocsr(),
                                                            SITUATION_TERMS))
         elif s is not None:
-            self._situations_t = s.T.tocsr().astype(np.float32)
+            situations_t = s.T.tocsr().astype(np.float32)
+        self._scan_t = sparse.hstack([centroids.T.tocsr().astype(np.float32), situations_t],
+                                     format="csr")
+        self.nearest_scan_size = situations_t.nnz
         self._counts = counts
         self._starts = starts
         self._has_situations = counts > 0
@@ -150,11 +154,11 @@ class EntryRanker:
 
     @property
     def is_fitted(self) -> bool:
-        return self._centroids_t is not None
+        return self._scan_t is not None
 
     def match(self, x: sparse.csr_matrix) -> tuple[np.ndarray, np.ndarray]:
         """(match scores, nearest-situation indices), each questions × entries."""
-        if self._centroids_t is None or self._situations_t is None or self._starts is None:
+        if self._scan_t is None or self._starts is None:
             raise NotFittedError("the entry ranker has not been fitted")
         n_entries = len(self.keys)
         out = np.zeros((x.shape[0], n_entries), dtype=np.float32)
@@ -171,10 +175,10 @@ class EntryRanker:
             dense = np.zeros((block.shape[0], len(cols)), dtype=np.float32)
             dense[np.repeat(np.arange(block.shape[0]), np.diff(block.indptr)),
                   np.searchsorted(cols, block.indices)] = block.data
-            centroid = np.asarray(dense @ self._centroids_t[cols], dtype=np.float32)
+            both = np.asarray(dense @ self._scan_t[cols], dtype=np.float32)
+            centroid, sims = both[:, :n_entries], both[:, n_entries:]
             score = (1.0 - w) * centroid
-            if self._situations_t.shape[1]:
-                sims = np.asarray(dense @ self._situations_t[cols], dtype=np.float32)
+            if sims.shape[1]:
                 best = np.maximum.reduceat(sims, first, axis=1)
                 score[:, has] += w * best
                 # the first situation of each entry that reaches its entry's best
