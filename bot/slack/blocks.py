@@ -64,8 +64,8 @@ def long_date(day: dt.date) -> str:
     return f"{day.day} {day:%B %Y}"
 
 
-def quote(question: str) -> Block:
-    return section(f"*You asked:*\n>{escape(truncate(question, QUOTE_CHARS))}")
+def quote(question: str, label: str = "You asked") -> Block:
+    return section(f"*{label}:*\n>{escape(truncate(question, QUOTE_CHARS))}")
 
 
 def topic_buttons(kb: KnowledgeBase, *, action: str, question: str = "",
@@ -112,13 +112,14 @@ def other_strategies_blocks(answer: Answer, *, exchange_id: object) -> list[Bloc
 
 def answer_blocks(answer: Answer, kb: KnowledgeBase, *, exchange_id: object = None,
                   quote_question: bool = False, share: bool = False,
-                  share_in: tuple[str, str] | None = None,
+                  share_in: tuple[str, str] | None = None, quote_label: str = "You asked",
                   shared_by: str | None = None) -> list[Block]:
     """The blocks of one answer: topic, confidence band, strategies, buttons.
 
     `share` adds a "Share in channel" button (private slash-command answers), `share_in`
     (channel, thread ts) a "Share in thread" button (private answers about a message);
     `shared_by` notes who shared it; without `exchange_id` there are no feedback buttons.
+    `quote_question` quotes the question under `quote_label`.
     """
     if answer.is_empty:
         return help_blocks(kb)
@@ -126,7 +127,7 @@ def answer_blocks(answer: Answer, kb: KnowledgeBase, *, exchange_id: object = No
     if shared_by:
         blocks.append(context(f"Shared by <@{escape(shared_by)}>"))
     if quote_question:
-        blocks.append(quote(answer.question))
+        blocks.append(quote(answer.question, quote_label))
     if answer.abstained:
         return fit_blocks(blocks + abstain_blocks(answer, kb, exchange_id=exchange_id))
     assert answer.topic is not None

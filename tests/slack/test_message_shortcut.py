@@ -82,7 +82,8 @@ def test_the_shortcut_answers_privately_about_the_message_then_shares_into_its_t
     [private] = fake.wait_for("chat.postEphemeral", where=lambda c: c.args["channel"] == channel)
     assert private.args["user"] == "U0000ASKR" and "thread_ts" not in private.args
     blocks = private.args["blocks"]
-    assert "The unions object to the new system" in blocks[0]["text"]["text"]
+    assert blocks[0]["text"]["text"].startswith(
+        "*About this message:*\n>The unions object to the new system")
     assert blocks[1]["text"]["text"] == "Stakeholder engagement"
     assert not [c for c in fake.calls_of("chat.postMessage") if c.args["channel"] == channel]
     # When they press "Share in thread"

@@ -23,6 +23,7 @@ from bot.slack.listeners.shared import Respond, teller, telling_user, user_of
 from bot.slack.services import Services
 from bot.slack.web import slack_call
 
+ABOUT = "About this message"
 SHARED = "Shared in the thread."
 NOT_SHARED = ("I couldn't post in that thread (Slack refused it: is the advisor in the "
               "channel?). Invite it with `/invite @Transformation Advisor` and try again.")
@@ -59,7 +60,8 @@ def on_ask_about_message(ack: Callable[..., Any], shortcut: dict[str, Any], clie
                                                 message.get("text", ""), asked, logger)
         tell(text=answer_text(answer),
              blocks=answer_blocks(answer, services.advisor.kb, exchange_id=exchange_id,
-                                  quote_question=True, share_in=(channel, thread_ts)))
+                                  quote_question=True, quote_label=ABOUT,
+                                  share_in=(channel, thread_ts)))
 
 
 def on_share_in_thread(ack: Callable[..., Any], body: dict[str, Any], action: dict[str, Any],
