@@ -7,7 +7,6 @@ Signed events as Slack sends them; the fake Slack keeps what the bot posts, so
 from __future__ import annotations
 
 import itertools
-import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -132,11 +131,20 @@ def test_a_changed_context_is_kept_on_the_greeting_and_never_on_an_answer(server
     assert update.args["text"] == GREETING
 
 
-def test_a_malformed_thread_event_is_ignored_with_a_200_and_a_log_line(server, fake, thread):
-    dm, _ = thread
-    event = {"type": "assistant_thread_started", "event_ts": new_ts(),
-             "assistant_thread": {"user_id": "U0000USER", "channel_id": dm}}  # no thread_ts
+@pytest.mark.parametrize(("thread", "problem"), [
+    ({"user_id": "U0000USER"}, "assistant_thread.thread_ts: Field required"),  # no thread_ts
+    ("not an object", "assistant_thread: Input should be a valid dictionary"),
+    (None, "assistant_thread: Input should be a valid dictionary"),
+])
+def test_a_malformed_thread_event_is_ignored_with_a_200_and_a_log_line(
+        server, fake, thread, problem):
+    dm = f"D{next(_dms):07d}M"
+    if isinstance(thread, dict):
+        thread = {**thread, "channel_id": dm}
+    event = {"type": "assistant_thread_started", "event_ts": new_ts(), "channel": dm,
+             "assistant_thread": thread}
+    line = f"ignored a malformed assistant_thread_started event: {problem}"
+    before = server.log().count(line)
     assert send(server, event) == 200
-    server.wait_for_log("ignored a malformed assistant_thread_started event: "
-                        "assistant_thread.thread_ts: Field required")
-    assert json.dumps(calls_in(fake, "chat.postMessage", dm)) == "[]"
+    server.wait_for_log(line, count=before + 1)
+    assert calls_in(fake, "chat.postMessage", dm) == []
