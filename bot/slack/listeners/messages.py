@@ -129,8 +129,8 @@ def answer_direct(event: dict[str, Any], body: dict[str, Any], client: WebClient
                   set_status: Callable[..., Any] | None) -> Answer | None:
     """Answer in place in a DM or the agent view, showing a "thinking" status meanwhile.
 
-    Returns the answer posted; None when the message is not answered (a bot's, a duplicate)
-    or answering failed (the user was told)."""
+    Returns the answer it posted (or queued behind a rate limit); None when the message is
+    not for it (a bot's, a duplicate) or answering failed (the user was told)."""
     if not is_from_person(event, context) or not claim(
             services, event, logger, lambda: answered_in_dm(client, event, logger)):
         return None
