@@ -62,3 +62,14 @@ def route_for(entry: Entry | None, *, experts_channel: str | None) -> Route | No
 def offers_person(answer: Answer) -> bool:
     """True when the answer itself should offer "Ask a person" (abstained or unsure)."""
     return not answer.is_empty and (answer.abstained or answer.asks_to_choose)
+
+
+def reply_draft(reply: str) -> tuple[str, tuple[str, ...]]:
+    """A draft entry's summary and actions from an expert's reply, for the admin to edit: the
+    reply as the summary, and its lines (or, in one paragraph, its sentences) as actions."""
+    summary = " ".join(reply.split())
+    lines = [" ".join(line.strip(" -*•\t").split()) for line in reply.splitlines()]
+    lines = [line for line in lines if line]
+    if len(lines) < 2:
+        lines = [p.strip() for p in re.split(r"(?<=[.!?])\s+", summary) if p.strip()]
+    return summary, tuple(lines)

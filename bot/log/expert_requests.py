@@ -50,6 +50,19 @@ class ExpertRequests:
         self._database.run(lambda s: s.execute(_table.insert(), row), write=True, retry=True)
         return ExpertRequest(**row)
 
+    def claim_handover(self, request_id: str) -> bool:
+        """True for the one caller, in any process, that may post this saved request now
+        (it counts as posted meanwhile; `release_handover` if the post fails)."""
+        stmt = (update(_table).where(_table.c.id == request_id, _table.c.status == SAVED)
+                .values(status=POSTED))
+        return bool(self._database.run(lambda s: s.execute(stmt).rowcount, write=True, retry=True))
+
+    def release_handover(self, request_id: str) -> None:
+        """The post failed: the request is saved again, to be handed over later."""
+        stmt = (update(_table).where(_table.c.id == request_id, _table.c.posted_ts.is_(None))
+                .values(status=SAVED))
+        self._database.run(lambda s: s.execute(stmt), write=True, retry=True)
+
     def mark_posted(self, request_id: str, *, channel: str, ts: str) -> None:
         """The request is in the experts' channel (or an owner's DM) at `channel`/`ts`."""
         self._update(request_id, status=POSTED, posted_channel=channel, posted_ts=ts,

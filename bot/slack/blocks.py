@@ -193,7 +193,8 @@ def answer_actions(answer: Answer, *, exchange_id: object, share: bool) -> Block
     elements = []
     if x is not None:
         elements += [button("Helpful", v.FEEDBACK_HELPFUL, v.pack(x=x), "primary"),
-                     button("Not helpful", v.FEEDBACK_NOT_HELPFUL, v.pack(x=x))]
+                     button("Not helpful", v.FEEDBACK_NOT_HELPFUL,
+                            v.pack(x=x, e=_closest_id(answer), q=answer.question))]
     if answer.recommendations:
         elements.append(button("Show checklist", v.SHOW_CHECKLIST,
                                v.pack(c=answer.recommendations[0].entry.id)))

@@ -13,7 +13,7 @@ from typing import Any
 
 from bot.slack import values as v
 from bot.slack.blocks import Block, actions, ask_person_button, context, header, plain, section
-from bot.slack.curation_views import _modal, _text_input
+from bot.slack.curation_views import _modal, _selected, _text_input, _value
 from bot.slack.limits import INPUT_VALUE, fit_blocks, fit_text
 from bot.slack.mrkdwn import escape, truncate
 
@@ -51,6 +51,11 @@ def ask_person_modal(question: str, *, to: str, meta: str) -> dict[str, Any]:
         context("When someone answers, I'll send you their reply here in Slack."),
     ]
     return _modal(v.ASK_PERSON_VIEW, "Ask a person", blocks, meta=meta, submit="Send")
+
+
+def read_request(view: dict[str, Any]) -> tuple[str, bool]:
+    """(the question as submitted, whether the asker chose to be named)."""
+    return _value(view, QUESTION_BLOCK).strip(), _selected(view, SHARE_BLOCK) == NAMED
 
 
 def route_label(channel: str, *, dm: bool) -> str:
