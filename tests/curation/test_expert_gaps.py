@@ -11,10 +11,12 @@ from typer.testing import CliRunner
 
 from bot.cli import app
 from bot.curation.audit import AuditLog
+from bot.curation.gaps import gap_questions
 from bot.log import ConversationLog
 from knowledge import load_knowledge_base
 from tests.curation.conftest import record
 from tests.factories import make_answer
+from tests.log.conftest import Backend, backend, pg_admin, pg_database  # noqa: F401 (fixtures)
 
 runner = CliRunner()
 QUESTION = "the zorbex rota double books our night crews"
@@ -101,3 +103,17 @@ def test_drafting_an_ordinary_cluster_still_needs_summary_and_actions(
     result = runner.invoke(app, ["kb", "draft", cluster["ref"], "--topic", "measurement",
                                  "--title", "T", "--no-check"])
     assert result.exit_code == 1 and "--summary and --action are needed" in result.output
+
+
+def test_the_exchange_of_an_answered_request_leaves_the_other_clusters_on_both_databases(
+        backend: Backend) -> None:  # noqa: F811 (the fixture imported above)
+    log = backend.started()
+    handed = record(log, QUESTION, make_answer(None, confidence=0.05))
+    other = record(log, "where do the zorbex crews go", make_answer(None, confidence=0.05))
+    log.flush()
+    request = log.requests.save(surface="slack", question=QUESTION, user_id="U1",
+                                exchange_id=handed)
+    log.requests.save(surface="terminal", question="no exchange", user_id=None)  # NULL id
+    assert {q.exchange_id for q in gap_questions(log.queries)} == {handed, other}
+    log.requests.answer(request.id, text=REPLY, expert_id="U2")
+    assert [q.exchange_id for q in gap_questions(log.queries)] == [other]

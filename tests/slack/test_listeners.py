@@ -380,3 +380,20 @@ def test_home_lists_recent_questions_and_open_checklists(services):
     view = str(client.named("views_publish")[0]["view"])
     assert "how do we train the staff" in view
     assert "Training skills strategy 0" in view and "1 of 3 done" in view
+
+
+@pytest.mark.parametrize(("channel", "offered"), [("CEXPERTS1", True), (None, False)])
+def test_not_helpful_offers_a_person_only_when_someone_can_take_the_question(
+        services, channel, offered):
+    settings = services.settings.model_copy(update={"advisor_experts_channel": channel})
+    services = Services(settings, services.advisor, services.log)
+    value = v.pack(x="ex10", e="communication-0", q="how do we announce the change")
+    _, respond, _ = act(actions.on_feedback, services,
+                        {"action_id": v.FEEDBACK_NOT_HELPFUL, "value": value})
+    [reply] = respond.named("call")
+    shown = str(reply.get("blocks"))
+    assert (v.ASK_PERSON in shown) is offered
+    if offered:
+        button = find_action(reply["blocks"], v.ASK_PERSON)
+        assert v.unpack(button["value"]) == {"x": "ex10", "e": "communication-0",
+                                             "q": "how do we announce the change"}
