@@ -8,10 +8,12 @@ own words and routes nowhere. Where neither works, nobody can take the question.
 
 from __future__ import annotations
 
+import html
 import re
 from dataclasses import dataclass
 
 from bot.answer import Answer
+from bot.cleaning import _LINK, _SPECIAL, _USER
 from knowledge.models import Entry
 
 USER = re.compile(r"^[UW][A-Z0-9]{2,}$")
@@ -73,3 +75,14 @@ def reply_draft(reply: str) -> tuple[str, tuple[str, ...]]:
     if len(lines) < 2:
         lines = [p.strip() for p in re.split(r"(?<=[.!?])\s+", summary) if p.strip()]
     return summary, tuple(lines)
+
+
+def plain_reply(text: str) -> str:
+    """An expert's Slack message as plain text, its lines kept: mentions and broadcasts go,
+    a link becomes its label and address (so escaping it for the asker keeps it readable)."""
+    text = _USER.sub("", text)
+    text = _SPECIAL.sub("", text)
+    text = _LINK.sub(lambda m: f"{m.group(2)} ({m.group(1)})" if m.group(2) else m.group(1), text)
+    text = html.unescape(text)
+    lines = [" ".join(line.split()) for line in text.splitlines()]
+    return "\n".join(lines).strip()

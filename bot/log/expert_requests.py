@@ -87,7 +87,7 @@ class ExpertRequests:
             reply = redact(text.strip())
             answer = f"{row['answer']}\n\n{reply}" if row["answer"] else reply
             values = {"status": ANSWERED, "answer": answer,
-                      "answered_by": row["answered_by"] or (expert_id or "")[:32] or None,
+                      "answered_by": row["answered_by"] or self._pseudo.key(expert_id),
                       "answered_at": row["answered_at"] or utcnow()}
             session.execute(update(_table).where(_table.c.id == request_id).values(**values))
             return ExpertRequest(**{**row, **values})

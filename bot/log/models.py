@@ -96,9 +96,10 @@ TABLES = {
 class ExpertRequest(SQLModel, table=True):
     """A question a user chose to hand to a person ("Ask a person"), and the expert's answer.
 
-    `question` is what the asker confirmed, redacted; `asker_id` (the Slack user id the answer
-    is relayed to) is kept only until the answer is relayed, and `named` says whether the
-    experts were told who asked. Follows the log's retention and `advisor log forget`.
+    `question` is what the asker confirmed, redacted; `asker_id` is the Slack user id answers
+    are relayed to (the one raw id the log keeps, because relaying needs it), `user_key` its
+    HMAC for `forget`, and `named` whether the experts were told who asked; `answered_by` is
+    the first expert's key, never their id. Follows the log's retention and `advisor log forget`.
     """
 
     __tablename__ = "expert_request"
@@ -120,6 +121,6 @@ class ExpertRequest(SQLModel, table=True):
     posted_at: dt.datetime | None = None
     reminded_at: dt.datetime | None = None
     answer: str | None = None  # the experts' replies, redacted
-    answered_by: str | None = Field(default=None, max_length=32)
+    answered_by: str | None = Field(default=None, max_length=64)
     answered_at: dt.datetime | None = None
     relayed_at: dt.datetime | None = None

@@ -12,7 +12,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from bot.log.models import (
@@ -125,6 +125,7 @@ def forget(session: Session, user_key: str) -> int:
     n += session.execute(delete(ci).where(ci.c.scope == f"user:{user_key}")).rowcount
     rq = ExpertRequest.__table__
     n += session.execute(delete(rq).where(rq.c.user_key == user_key)).rowcount
+    session.execute(update(rq).where(rq.c.answered_by == user_key).values(answered_by=None))
     stmt = insert(session, Erasure.__table__)
     stmt = stmt.on_conflict_do_update(
         index_elements=["user_key"], set_={"erased_at": stmt.excluded.erased_at}

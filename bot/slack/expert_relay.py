@@ -12,7 +12,7 @@ import datetime as dt
 import logging
 from typing import TYPE_CHECKING, Any
 
-from bot.experts import Route, route_for
+from bot.experts import Route, plain_reply, route_for
 from bot.log.database import DatabaseDown
 from bot.log.store import utcnow
 from bot.slack.expert_blocks import (
@@ -70,7 +70,7 @@ def relay_reply(client: WebClient, log: ConversationLog, request: ExpertRequest,
                 event: dict[str, Any], logger: logging.Logger) -> None:
     """An expert replied in the request's thread: store it, pass it to the asker, thank them."""
     first = request.answer is None
-    text = str(event.get("text") or "").strip()
+    text = plain_reply(str(event.get("text") or ""))
     if not text:
         return
     answered = log.requests.answer(request.id, text=text, expert_id=event.get("user"))

@@ -35,7 +35,8 @@ def test_replies_are_appended_redacted_and_the_request_is_answered(backend: Back
     first = log.requests.answer(request.id, text="Call 07700 900123 for the form", expert_id="UEXPERT01")
     second = log.requests.answer(request.id, text="Also see the playbook.", expert_id="UOTHER001")
     assert first is not None and second is not None
-    assert second.status == ANSWERED and second.answered_by == "UEXPERT01"
+    assert second.status == ANSWERED and second.answered_by == log.user_key("UEXPERT01")
+    assert "UEXPERT01" not in str(backend.rows("SELECT * FROM expert_request"))
     assert "07700" not in second.answer and second.answer.endswith("Also see the playbook.")
     assert log.requests.answer("nope", text="x", expert_id=None) is None
     assert log.requests.counts() == {SAVED: 0, POSTED: 0, ANSWERED: 1}
@@ -70,7 +71,9 @@ def test_requests_follow_retention_and_forget(backend: Backend) -> None:
     # The retention purge takes the old request
     log.purge(older_than_days=180)
     assert {r.id for r in backend.rows("SELECT id FROM expert_request")} == {mine.id, theirs.id}
-    # Forgetting a user takes theirs, asker id and all
+    log.requests.answer(theirs.id, text="an answer", expert_id="U1AAAAAAA")
+    # Forgetting a user takes their requests, asker id and all, and their name as an expert
     log.forget_user("U1AAAAAAA")
-    rows = backend.rows("SELECT id, asker_id FROM expert_request")
-    assert [(r.id, r.asker_id) for r in rows] == [(theirs.id, "U2BBBBBBB")]
+    rows = backend.rows("SELECT id, asker_id, answered_by, answer FROM expert_request")
+    assert [(r.id, r.asker_id, r.answered_by, r.answer) for r in rows] == [
+        (theirs.id, "U2BBBBBBB", None, "an answer")]

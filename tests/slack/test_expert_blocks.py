@@ -11,7 +11,7 @@ import json
 import pytest
 
 from bot.answer import Option
-from bot.experts import Route, closest_entry, reply_draft, route_for
+from bot.experts import Route, closest_entry, plain_reply, reply_draft, route_for
 from bot.log.models import ExpertRequest
 from bot.slack import values as v
 from bot.slack.blocks import answer_blocks
@@ -139,3 +139,10 @@ def test_a_reply_drafts_a_summary_and_one_action_per_line_or_sentence() -> None:
         ("Book it.", "Check it weekly!", "Report doubles?"))
     assert reply_draft("- first step\n* second step\n\n• third")[1] == (
         "first step", "second step", "third")
+
+
+def test_an_experts_reply_is_relayed_as_plain_text_with_its_lines_and_links() -> None:
+    assert plain_reply("<@UBOT0001> See <https://intranet.example/rota|the rota guide>.\n"
+                       "<!here> Then &lt;ask&gt; the   desk: <https://desk.example>") == (
+        "See the rota guide (https://intranet.example/rota).\n"
+        "Then <ask> the desk: https://desk.example")

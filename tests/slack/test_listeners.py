@@ -397,3 +397,27 @@ def test_not_helpful_offers_a_person_only_when_someone_can_take_the_question(
         button = find_action(reply["blocks"], v.ASK_PERSON)
         assert v.unpack(button["value"]) == {"x": "ex10", "e": "communication-0",
                                              "q": "how do we announce the change"}
+
+
+def test_a_reply_in_an_expert_requests_thread_is_relayed_once_never_answered(services):
+    settings = services.settings.model_copy(update={"advisor_experts_channel": "CEXPERTS9"})
+    services = Services(settings, services.advisor, services.log)
+    asker = new_user()
+    request = services.log.requests.save(surface="slack", question="who signs off the pilot?",
+                                         user_id=asker)
+    post_ts = new_ts()
+    services.log.requests.mark_posted(request.id, channel="CEXPERTS9", ts=post_ts)
+    # An expert mentions the advisor in their reply: the mention is not answered,
+    reply = mention("the board signs it off", user="UEXPERT009", channel="CEXPERTS9",
+                    thread_ts=post_ts)
+    client = Recorder()
+    messages.on_app_mention(reply, body_for(reply), client, CONTEXT, logger, services)
+    assert client.named("chat_postMessage") == []
+    # its message twin is relayed to the asker, and a retry of it is not relayed again
+    twin = {**reply, "type": "message", "channel_type": "channel"}
+    for _ in range(2):
+        messages.on_message(twin, body_for(twin), client, CONTEXT, logger, services)
+    to_asker = [p for p in client.named("chat_postMessage") if p["channel"] == asker]
+    assert len(to_asker) == 1 and "the board signs it off" in str(to_asker[0]["blocks"])
+    stored = services.log.requests.get(request.id)
+    assert stored.status == "answered" and stored.relayed_at is not None

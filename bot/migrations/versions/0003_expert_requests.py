@@ -38,7 +38,7 @@ def upgrade() -> None:
         sa.Column("posted_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("reminded_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("answer", _str(), nullable=True),
-        sa.Column("answered_by", _str(length=32), nullable=True),
+        sa.Column("answered_by", _str(length=64), nullable=True),
         sa.Column("answered_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("relayed_at", sa.DateTime(timezone=True), nullable=True),
     )

@@ -207,6 +207,10 @@ def answered_in_dm(client: WebClient, event: dict[str, Any], logger: logging.Log
 
 def on_app_mention(event: dict[str, Any], body: dict[str, Any], client: WebClient,
                    context: dict[str, Any], logger: logging.Logger, services: Services) -> None:
+    if expert_request_of(event, context, logger, services) is not None:
+        logger.info("%s replies to an expert request: relayed from its message event",
+                    dedupe_key(event))
+        return
     answer_in_channel(event, body, client, context, logger, services)
 
 
