@@ -11,10 +11,13 @@ import json
 import pytest
 
 from bot.answer import Option
+from bot.curation.gaps import GapCluster, GapQuestion
 from bot.experts import Route, closest_entry, plain_reply, reply_draft, route_for
 from bot.log.models import ExpertRequest
 from bot.slack import values as v
+from bot.slack.admin_blocks import cluster_blocks
 from bot.slack.blocks import answer_blocks
+from bot.slack.curation_views import draft_modal
 from bot.slack.expert_blocks import (
     ANONYMOUS,
     QUESTION_BLOCK,
@@ -26,6 +29,7 @@ from bot.slack.expert_blocks import (
     relay_blocks,
     requests_blocks,
 )
+from bot.slack.home_blocks import home_view
 from tests.factories import TOPIC, entry, make_answer
 from tests.slack.limits_check import assert_within_limits
 
@@ -146,3 +150,23 @@ def test_an_experts_reply_is_relayed_as_plain_text_with_its_lines_and_links() ->
                        "<!here> Then &lt;ask&gt; the   desk: <https://desk.example>") == (
         "See the rota guide (https://intranet.example/rota).\n"
         "Then <ask> the desk: https://desk.example")
+
+
+def test_drafting_from_an_answered_request_prefills_the_reply_and_admins_home_counts_requests(
+        slack_advisor) -> None:
+    kb = slack_advisor.kb
+    q = GapQuestion("r" * 32, "Zephyrix double-books", dt.datetime.now(dt.UTC), None, 0.0,
+                    ("expert_answer",))
+    cluster = GapCluster("abc123def456", (q,), q, "pilots-rollout", "model", None,
+                         expert_reply="Use the rota board. Check it weekly. Report doubles.")
+    modal = draft_modal(cluster, kb, meta="{}")
+    inputs = {b["block_id"]: b["element"].get("initial_value") for b in modal["blocks"]
+              if b.get("type") == "input"}
+    assert inputs["summary"] == "Use the rota board. Check it weekly. Report doubles."
+    assert inputs["actions"] == "Use the rota board.\nCheck it weekly.\nReport doubles."
+    shown = json.dumps(cluster_blocks(0, cluster, kb))
+    assert "A person answered:" in shown and "answered by a person 1" in shown
+    home = json.dumps(home_view(kb, recent=[], open_checklists=[],
+                                requests={"saved": 0, "posted": 2, "answered": 1}))
+    assert "2 waiting for an answer, 1 answered" in home
+    assert "Expert requests" not in json.dumps(home_view(kb, recent=[], open_checklists=[]))
