@@ -166,7 +166,8 @@ def chat(kb: KbOption = None) -> None:
     """Talk to the advisor in the terminal. Type 'help', 'topics', 'entries', 'checklist ID',
     a number to open a strategy, a letter to pick a topic offered, or 'quit'."""
     from bot.asking import Asked, answer_and_record
-    from bot.terminal import HELP_TEXT, render_answer
+    from bot.experts import offers_person
+    from bot.terminal import ASK_PERSON_HINT, HELP_TEXT, render_answer
 
     advisor = _advisor(kb)
     log = _conversation_log()
@@ -189,6 +190,8 @@ def chat(kb: KbOption = None) -> None:
                 continue
             last = answer_and_record(advisor, log.record, text, Asked("cli"), logger)
             out.print(render_answer(last[0], chat=True))
+            if offers_person(last[0]):
+                out.print(ASK_PERSON_HINT, markup=False, style="dim")
     finally:
         log.close()
     out.print("Goodbye.")
@@ -198,7 +201,7 @@ def _chat_feedback(advisor: Advisor, command: str, last: tuple[Answer, str | Non
                    log) -> None:  # type: ignore[no-untyped-def]
     """'wrong' / 'not helpful', 'wrong TOPIC' and 'helpful' on the last answer, recorded like
     Slack's buttons: what was missed reaches the admins' gaps inbox."""
-    from bot.terminal import render_answer
+    from bot.terminal import ASK_PERSON_HINT, render_answer
 
     if last is None or last[1] is None:
         out.print("Ask something first; then 'wrong', 'wrong TOPIC' or 'helpful' tells the "
@@ -221,6 +224,41 @@ def _chat_feedback(advisor: Advisor, command: str, last: tuple[Answer, str | Non
         out.print("Noted as not helpful: the admins see it in their gaps inbox. If it was the "
                   "wrong topic, 'wrong TOPIC' (a topic from 'topics') shows that topic's "
                   "strategies.", markup=False)
+        out.print(ASK_PERSON_HINT, markup=False, style="dim")
+
+
+def _chat_ask_person(last: tuple[Answer, str | None] | None, log) -> None:  # type: ignore[no-untyped-def]
+    """'ask a person': show the last question as it would be saved (redacted), and save it as
+    an expert request only when the user confirms. Saved anonymously: the terminal has no
+    Slack user to relay an answer to; the running Slack server hands it to the experts."""
+    from bot.experts import closest_entry
+    from bot.log import LogError
+    from bot.log.redaction import redact
+
+    if last is None or not last[0].question.strip():
+        out.print("Ask something first; then 'ask a person' saves it for the people who can "
+                  "help.", markup=False)
+        return
+    answer, exchange_id = last
+    question = redact(answer.question)
+    out.print("This is what would be saved for the transformation office (personal details "
+              f"taken out), anonymously:\n  {question}", markup=False)
+    try:
+        confirmed = input("Save it? [y/N] ").strip().lower() in {"y", "yes"}
+    except (EOFError, KeyboardInterrupt):
+        confirmed = False
+    if not confirmed:
+        out.print("Not saved; nothing was shared.", markup=False)
+        return
+    entry = closest_entry(answer)
+    try:
+        request = log.requests.save(surface="terminal", question=question, user_id=None,
+                                    exchange_id=exchange_id, entry_id=entry.id if entry else None)
+    except LogError as exc:
+        out.print(f"Not saved: {exc}", markup=False)
+        return
+    out.print(f"Saved as request {request.id[:12]}. The Slack advisor passes it to the experts; "
+              "admins see it, and the answer, with 'advisor kb requests'.", markup=False)
 
 
 def _chat_command(advisor: Advisor, command: str, text: str,
@@ -253,6 +291,8 @@ def _chat_command(advisor: Advisor, command: str, text: str,
                       "The last answer has no strategies to open.", markup=False)
     elif command.split()[:1] in (["wrong"], ["helpful"]) or command == "not helpful":
         _chat_feedback(advisor, command, last, log)
+    elif command in {"ask a person", "person"}:
+        _chat_ask_person(last, log)
     elif len(command) == 1 and command in OPTION_KEYS and last is not None:
         answer, exchange_id = last
         options = answer.options

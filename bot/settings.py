@@ -16,6 +16,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from knowledge.errors import AdvisorError
 
 SLACK_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
+SLACK_CHANNEL_ID = re.compile(r"^[CG][A-Z0-9]{2,}$")
 
 
 class SettingsError(AdvisorError):
@@ -47,6 +48,8 @@ class Settings(BaseSettings):
     retention_days: int = Field(default=180, ge=1)
     advisor_watch_seconds: float = Field(default=2.0, ge=0, le=3600)  # 0: don't watch the files
     advisor_dev_set: Path | None = None  # labelled questions for before/after accuracy
+    advisor_experts_channel: str | None = None  # where "Ask a person" hands questions over
+    advisor_expert_reminder_hours: float = Field(default=48.0, gt=0, le=24 * 90)
 
     @field_validator("advisor_admins", mode="before")
     @classmethod
@@ -57,6 +60,15 @@ class Settings(BaseSettings):
             if bad:
                 raise ValueError(f"not Slack user ids: {', '.join(bad)} (expected e.g. U012AB3CD)")
             return frozenset(ids)
+        return value
+
+    @field_validator("advisor_experts_channel")
+    @classmethod
+    def _experts_channel(cls, value: str | None) -> str | None:
+        if value is None or value == "":
+            return None
+        if not SLACK_CHANNEL_ID.match(value):
+            raise ValueError("must be a Slack channel id such as C012AB3CD (not its #name)")
         return value
 
     @field_validator("slack_bot_token")

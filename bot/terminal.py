@@ -24,9 +24,10 @@ HELP_TEXT = (
     "and the advisor answers with strategies: what to do, in what order, and why.\n"
     "Commands: 'topics' lists the topics, 'entries' the strategies, 'checklist <id>' prints a\n"
     "checklist, a number opens a strategy of the last answer, a letter picks a topic it\n"
-    "offered, 'wrong' (or 'wrong TOPIC') and 'helpful' say how the answer did, 'quit' ends\n"
-    "the chat."
+    "offered, 'wrong' (or 'wrong TOPIC') and 'helpful' say how the answer did, 'ask a\n"
+    "person' keeps the question for the experts, and 'quit' ends the chat."
 )
+ASK_PERSON_HINT = "Not what you needed? 'ask a person' saves it for the people who know."
 ONE_SHOT_HELP = (
     "Describe a situation from your transformation work in a sentence or two, for example:\n"
     "  advisor ask \"Staff on the benefits team think the new case system will cost them\n"

@@ -1,4 +1,5 @@
-"""`advisor kb gaps | accept | draft | dismiss | stale | lint | reload | reviewed | audit`.
+"""`advisor kb gaps | accept | draft | dismiss | stale | lint | reload | reviewed | audit |
+requests`.
 
 The command-line twins of the Slack admin actions. They act as `cli:<os user>` in the
 audit. Heavy libraries load inside the commands.
@@ -47,7 +48,8 @@ def register(kb_app: typer.Typer) -> None:
     """Add the curation commands to `advisor kb`."""
     for name, command in (("gaps", gaps), ("accept", accept), ("draft", draft),
                           ("dismiss", dismiss), ("stale", stale), ("lint", lint),
-                          ("reload", reload), ("reviewed", reviewed), ("audit", audit)):
+                          ("reload", reload), ("reviewed", reviewed), ("audit", audit),
+                          ("requests", requests)):
         kb_app.command(name)(command)
 
 
@@ -158,6 +160,8 @@ def gaps(
         out.print(f"\n{ref}  {c.size} question(s)  likely topic: {topic} ({source})  "
                   f"closest entry: {c.suggested_entry or '-'}  [{why}]", markup=False)
         out.print(f"    {c.representative.question!r}", markup=False)
+        if c.expert_reply:
+            out.print(f"    a person answered: {c.expert_reply!r}", markup=False)
     if apart and not noise:
         out.print(f"\n{len(apart)} out-of-scope cluster(s), {sum(c.size for c in apart)} "
                   "question(s) (small talk, helpdesk and the like) kept apart: "
@@ -187,8 +191,12 @@ def draft(
     cluster_id: ClusterArgument,
     topic: Annotated[str, typer.Option("--topic", help="The topic the new entry belongs to.")],
     title: Annotated[str, typer.Option("--title", help="The entry's title.")],
-    summary: Annotated[str, typer.Option("--summary", help="Two to four sentences.")],
-    action: Annotated[list[str], typer.Option("--action", help="An action (repeat, in order; 3+).")],
+    summary: Annotated[Optional[str], typer.Option(  # noqa: UP045
+        "--summary", help="Two to four sentences (default for an answered expert request: "
+        "the experts' reply).")] = None,
+    action: Annotated[Optional[list[str]], typer.Option(  # noqa: UP045
+        "--action", help="An action (repeat, in order; 3+; default for an answered expert "
+        "request: the reply's lines or sentences).")] = None,
     situation: Annotated[Optional[list[str]], typer.Option(  # noqa: UP045
         "--situation", help="A situation besides the cluster's questions (repeat).")] = None,
     entry_id: Annotated[Optional[str], typer.Option(  # noqa: UP045
@@ -203,10 +211,17 @@ def draft(
     kb: KbOption = None,
 ) -> None:
     """Draft a new entry in a topic from a cluster's questions, then reload."""
+    from bot.experts import reply_draft
+
     with _curator(kb, measure=not no_check) as curator:
         cluster = _find(curator, cluster_id, days, low_confidence)
-        proposal = curator.propose_draft(cluster, topic=topic, title=title, summary=summary,
-                                         actions=action, situations=situation or (),
+        drafted = reply_draft(cluster.expert_reply) if cluster.expert_reply else ("", ())
+        if (summary is None and not drafted[0]) or (not action and not drafted[1]):
+            raise fail("--summary and --action are needed (only an answered expert request "
+                       "drafts them from the reply)")
+        proposal = curator.propose_draft(cluster, topic=topic, title=title,
+                                         summary=summary or drafted[0],
+                                         actions=action or drafted[1], situations=situation or (),
                                          entry_id=entry_id, owner=owner)
         _apply(curator, proposal, yes=yes)
 
@@ -223,6 +238,43 @@ def dismiss(
         audit_id = curator.dismiss(_actor(), cluster)
     out.print(f"dismissed cluster {cluster.id} ({cluster.size} questions); audit #{audit_id}",
               markup=False)
+
+
+def requests(
+    status: Annotated[Optional[str], typer.Option(  # noqa: UP045
+        "--status", help="Only requests with this status: saved, posted or answered.")] = None,
+    limit: Annotated[int, typer.Option(min=1, help="How many to show, newest first.")] = 50,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per request.")] = False,
+) -> None:
+    """Questions people handed to a person ("Ask a person"): waiting or answered, with the
+    experts' replies. Answered ones are in `advisor kb gaps`, ready to accept or draft."""
+    from bot.log.expert_requests import STATUSES
+
+    if status is not None and status not in STATUSES:
+        raise fail(f"invalid value for '--status': {status!r} is not one of "
+                   + ", ".join(repr(s) for s in STATUSES))
+    with _database() as (_, log):
+        listed = log.requests.listing(statuses=(status,) if status else STATUSES, limit=limit)
+    if as_json:
+        for r in listed:
+            print(json.dumps({"id": r.id, "created_at": r.created_at.isoformat(),
+                              "status": r.status, "surface": r.surface, "named": r.named,
+                              "entry": r.entry_id, "route": r.route, "question": r.question,
+                              "answer": r.answer}, ensure_ascii=False))
+        return
+    if not listed:
+        out.print("no expert requests" + (f" with status {status}" if status else ""),
+                  markup=False)
+        return
+    for r in listed:
+        where = f" to {r.route}" if r.route else ""
+        out.print(f"{r.id[:12]}  {r.created_at:%Y-%m-%d %H:%M} UTC  {r.status}{where}  "
+                  f"({r.surface}, {'named' if r.named else 'anonymous'})", markup=False)
+        out.print(f"    {r.question!r}", markup=False)
+        if r.answer:
+            out.print(f"    answer: {r.answer!r}", markup=False)
+    out.print("Answered requests are gap clusters: advisor kb gaps, then advisor kb accept ID "
+              "--entry ENTRY or advisor kb draft ID --topic T --title …", markup=False)
 
 
 def reviewed(

@@ -1,7 +1,9 @@
 """The gaps inbox: questions the advisor could not answer well, grouped by similarity.
 
 A gap question is an exchange in the window that the advisor abstained on, answered with low
-confidence, or that a user marked not helpful or re-routed to another topic. Questions are
+confidence, or that a user marked not helpful or re-routed to another topic; an answered
+expert request is a cluster of its own, first, with the experts' reply (its exchange is left
+out of the other clusters). Questions are
 read (already redacted) from the conversation log; those an admin has dealt with are left
 out. Each cluster gets an id anchored on its oldest question (so it survives new questions
 joining the cluster between `kb gaps` and `kb accept`), a representative question (the
@@ -25,6 +27,8 @@ from sqlmodel import Session
 
 from bot.answer import LOW_CONFIDENCE
 from bot.curation.models import GapResolution
+from bot.log.expert_requests import ANSWERED
+from bot.log.models import ExpertRequest
 from classifiers.clustering import Cluster, cluster_texts
 from knowledge.errors import AdvisorError
 
@@ -32,6 +36,7 @@ if TYPE_CHECKING:
     from scipy import sparse
 
     from bot.advisor import Advisor
+    from bot.log.expert_requests import ExpertRequests
     from bot.log.queries import LogQueries
 
 DEFAULT_DAYS = 30
@@ -59,7 +64,8 @@ class GapQuestion:
     created_at: dt.datetime
     topic: str | None
     confidence: float
-    reasons: tuple[str, ...]  # out_of_scope, abstained, low_confidence, not_helpful, rerouted
+    reasons: tuple[str, ...]  # out_of_scope, abstained, low_confidence, not_helpful, rerouted,
+    # or expert_answer (an answered expert request)
     chosen_topic: str | None = None
 
 
@@ -76,6 +82,9 @@ class GapCluster:
     noise: bool = False
     """Most of its questions are plainly out of scope (small talk, helpdesk, gibberish): kept
     apart, after the real gaps, so an admin sees those first."""
+    expert_reply: str | None = None
+    """An answered expert request: its one question and what the experts replied (the
+    cluster's one "exchange id" is the request's id)."""
 
     @property
     def size(self) -> int:
@@ -112,6 +121,7 @@ class GapCluster:
             "suggested_entry": self.suggested_entry,
             "reasons": self.reasons,
             "noise": self.noise,
+            "expert_reply": self.expert_reply,
             "questions": list(self.situations),
         }
 
@@ -165,8 +175,10 @@ def gap_questions(
 ) -> list[GapQuestion]:
     """Open gap questions of the last `days` days, newest first (at most `limit`)."""
     since = (now or dt.datetime.now(dt.UTC)) - dt.timedelta(days=days)
+    rq = ExpertRequest.__table__
+    with_reply = select(rq.c.exchange_id).where(rq.c.status == ANSWERED, rq.c.exchange_id.is_not(None))
     flagged = queries.flagged_exchanges(since=since, low_confidence=low_confidence, limit=limit,
-                                        excluding=select(GapResolution.exchange_id))
+                                        excluding=select(GapResolution.exchange_id).union(with_reply))
     out = []
     for f in flagged:
         r = f.exchange
@@ -197,9 +209,11 @@ def find_gaps(
     min_similarity: float = MIN_SIMILARITY,
     now: dt.datetime | None = None,
     limit: int = MAX_QUESTIONS,
+    requests: ExpertRequests | None = None,
 ) -> list[GapCluster]:
-    """The open gaps as clusters, largest first; plainly out-of-scope clusters (`noise`)
-    come after the real gaps."""
+    """The open gaps as clusters: answered expert requests first (with `requests`), then the
+    rest largest first; plainly out-of-scope clusters (`noise`) come after the real gaps."""
+    answered = expert_clusters(requests, advisor, days=days, now=now) if requests else []
     questions = gap_questions(queries, days=days, low_confidence=low_confidence, now=now,
                               limit=limit)
     questions.sort(key=lambda q: (q.created_at, q.exchange_id))
@@ -222,6 +236,23 @@ def find_gaps(
             noise=2 * sum(bool(noisy[i]) for i in c.members) > len(c.members),
         ))
     out.sort(key=lambda c: c.noise)  # stable: each part keeps its largest-first order
+    return answered + out
+
+
+def expert_clusters(requests: ExpertRequests, advisor: Advisor, *, days: int = DEFAULT_DAYS,
+                    now: dt.datetime | None = None) -> list[GapCluster]:
+    """One cluster per answered expert request of the last `days` days not dealt with yet:
+    its question (as the asker confirmed it) and the experts' reply."""
+    since = (now or dt.datetime.now(dt.UTC)) - dt.timedelta(days=days)
+    out = []
+    for r in requests.answered(since=since, excluding=select(GapResolution.exchange_id)):
+        q = GapQuestion(r.id, r.question, _aware(r.created_at), None, 0.0, ("expert_answer",))
+        topic, source = _likely_topic(advisor, q, (q,))
+        entry = r.entry_id if r.entry_id in advisor.kb.entries_by_id else None
+        out.append(GapCluster(
+            id=cluster_id(r.id), questions=(q,), representative=q, likely_topic=topic,
+            topic_from=source, suggested_entry=entry or _suggested_entry(advisor, r.question, topic),
+            expert_reply=r.answer))
     return out
 
 

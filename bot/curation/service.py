@@ -132,6 +132,7 @@ class Curator:
     ):
         self.settings = settings
         self.queries = log.queries
+        self.requests = log.requests
         self.engine = log.database.engine
         self.kb_path = Path(kb_path or settings.advisor_kb_path or DEFAULT_KB_PATH)
         self.live = live
@@ -145,7 +146,8 @@ class Curator:
     def gaps(self, advisor: Advisor, *, days: int = gap_inbox.DEFAULT_DAYS,
              **options: Any) -> list[GapCluster]:
         """The open gap clusters of the last `days` days, largest first."""
-        return gap_inbox.find_gaps(self.queries, advisor, days=days, **options)
+        return gap_inbox.find_gaps(self.queries, advisor, days=days, requests=self.requests,
+                                   **options)
 
     def cluster(self, advisor: Advisor, cluster_id: str, *,
                 days: int = gap_inbox.DEFAULT_DAYS, **options: Any) -> GapCluster:

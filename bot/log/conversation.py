@@ -5,6 +5,7 @@ together, and the admin operations that span them.
   every surface makes after answering;
 - `claims`: Slack events and reminders handled once (`bot.log.claims`);
 - `checklists`: checklist progress, kept until unticked or forgotten (`bot.log.checklist_progress`);
+- `requests`: questions handed to a person and the experts' answers (`bot.log.expert_requests`);
 - `queries`: the read side, for the App Home, reports, export, gaps and lint (`bot.log.queries`);
 - `database`: the process's one engine, for other stores in the same database (curation).
 
@@ -29,6 +30,7 @@ from bot.log.claims import EventClaims
 from bot.log.database import LogDatabase
 from bot.log.delivery import Delivery
 from bot.log.exchanges import ExchangeLog
+from bot.log.expert_requests import ExpertRequests
 from bot.log.health import LogHealth
 from bot.log.journal import Journal
 from bot.log.pseudonym import Pseudonymizer, load_secret
@@ -73,6 +75,7 @@ class ConversationLog:
         self.claims = EventClaims(self.database, self._delivery, data_dir / "claims")
         self.checklists = ChecklistProgress(self.database, self._delivery, self._pseudo,
                                             retention_days=retention_days)
+        self.requests = ExpertRequests(self.database, self._pseudo)
         self.queries = LogQueries(self.database, self._pseudo, self._exchanges.flush)
         self._purge_every = purge_every
         self._next_purge = 0.0
@@ -153,7 +156,8 @@ class ConversationLog:
         return key
 
     def forget_user(self, user_id: str) -> int:
-        """Delete everything of one user, checklists included, even records spooled later."""
+        """Delete everything of one user, checklists and expert requests included, even records
+        spooled later."""
         self.flush()
         key = self.user_key(user_id)
         self.checklists.forget_cached(key)

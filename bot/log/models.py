@@ -91,3 +91,36 @@ TABLES = {
     "checklist": ChecklistItem.__table__,
     "event": ProcessedEvent.__table__,
 }
+
+
+class ExpertRequest(SQLModel, table=True):
+    """A question a user chose to hand to a person ("Ask a person"), and the expert's answer.
+
+    `question` is what the asker confirmed, redacted; `asker_id` is the Slack user id answers
+    are relayed to (the one raw id the log keeps, because relaying needs it), `user_key` its
+    HMAC for `forget`, and `named` whether the experts were told who asked; `answered_by` is
+    the first expert's key, never their id. Follows the log's retention and `advisor log forget`.
+    """
+
+    __tablename__ = "expert_request"
+    __table_args__ = (Index("ix_expert_request_post", "posted_channel", "posted_ts"),)
+
+    id: str = Field(primary_key=True, max_length=32)
+    created_at: dt.datetime = Field(index=True)
+    surface: str = Field(max_length=16)
+    user_key: str | None = Field(default=None, index=True, max_length=64)
+    asker_id: str | None = Field(default=None, max_length=32)
+    named: bool = False
+    exchange_id: str | None = Field(default=None, max_length=32)
+    question: str
+    entry_id: str | None = Field(default=None, max_length=128)
+    route: str | None = Field(default=None, max_length=64)  # an owner's id, or the channel
+    status: str = Field(index=True, max_length=16)  # saved, posted, answered
+    posted_channel: str | None = Field(default=None, max_length=32)
+    posted_ts: str | None = Field(default=None, max_length=32)
+    posted_at: dt.datetime | None = None
+    reminded_at: dt.datetime | None = None
+    answer: str | None = None  # the experts' replies, redacted
+    answered_by: str | None = Field(default=None, max_length=64)
+    answered_at: dt.datetime | None = None
+    relayed_at: dt.datetime | None = None

@@ -12,10 +12,18 @@ from collections import defaultdict
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from bot.log.models import TABLES, ChecklistItem, Erasure, Exchange, Feedback, ProcessedEvent
+from bot.log.models import (
+    TABLES,
+    ChecklistItem,
+    Erasure,
+    Exchange,
+    ExpertRequest,
+    Feedback,
+    ProcessedEvent,
+)
 from bot.log.spool import Record
 
 if TYPE_CHECKING:
@@ -90,7 +98,8 @@ def _erasures(session: Session, by_kind: dict[str, list[dict[str, Any]]]) -> dic
 
 
 def purge(session: Session, cutoff: dt.datetime) -> int:
-    """Delete the log older than `cutoff`; returns the number of exchanges deleted.
+    """Delete the log older than `cutoff` (expert requests too); returns the number of
+    exchanges deleted.
 
     Checklist progress is not a log but the users' working state: it stays until the user
     unticks it or `forget` removes it.
@@ -99,6 +108,8 @@ def purge(session: Session, cutoff: dt.datetime) -> int:
     old = select(ex.c.id).where(ex.c.created_at < cutoff)
     session.execute(delete(fb).where((fb.c.created_at < cutoff) | fb.c.exchange_id.in_(old)))
     n = session.execute(delete(ex).where(ex.c.created_at < cutoff)).rowcount
+    rq = ExpertRequest.__table__
+    session.execute(delete(rq).where(rq.c.created_at < cutoff))
     pe, er = ProcessedEvent.__table__, Erasure.__table__
     session.execute(delete(pe).where(pe.c.seen_at < cutoff))
     session.execute(delete(er).where(er.c.erased_at < cutoff))
@@ -112,6 +123,9 @@ def forget(session: Session, user_key: str) -> int:
     n = session.execute(delete(fb).where((fb.c.user_key == user_key) | fb.c.exchange_id.in_(theirs))).rowcount
     n += session.execute(delete(ex).where(ex.c.user_key == user_key)).rowcount
     n += session.execute(delete(ci).where(ci.c.scope == f"user:{user_key}")).rowcount
+    rq = ExpertRequest.__table__
+    n += session.execute(delete(rq).where(rq.c.user_key == user_key)).rowcount
+    session.execute(update(rq).where(rq.c.answered_by == user_key).values(answered_by=None))
     stmt = insert(session, Erasure.__table__)
     stmt = stmt.on_conflict_do_update(
         index_elements=["user_key"], set_={"erased_at": stmt.excluded.erased_at}

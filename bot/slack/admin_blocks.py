@@ -22,16 +22,19 @@ MESSAGE_CLUSTERS = 12  # 3 blocks each: well inside a message's 50
 HOME_CLUSTERS = 5
 STALE_SHOWN = 40
 REPRESENTATIVE_CHARS = 300
+REPLY_CHARS = 1200
 STATUS_ERRORS = 10
 REASONS = {"out_of_scope": "out of scope", "abstained": "abstained",
            "low_confidence": "low confidence", "not_helpful": "marked not helpful",
-           "rerouted": "re-routed by users"}
+           "rerouted": "re-routed by users", "expert_answer": "answered by a person"}
 ADMIN_COMMANDS = (
     ("reload", "validate the knowledge-base files, retrain and swap in the new version; "
                "every error comes back with file:line and the old version keeps serving"),
     ("gaps", "questions I abstained on, answered with low confidence, or that people marked "
              "not helpful or re-routed, grouped by similarity, with buttons to act on them"),
     ("stale", "strategies past their review date, with their owners"),
+    ("requests", "questions people handed to a person (\"Ask a person\"): waiting or answered, "
+                 "with the experts' replies"),
 )
 
 
@@ -114,9 +117,12 @@ def cluster_blocks(i: int, cluster: GapCluster, kb: KnowledgeBase) -> list[Block
                        "the audit records it."),
         "confirm": plain("Dismiss"), "deny": plain("Keep"),
     }
+    reply = (f"\n*A person answered:* {escape(truncate(cluster.expert_reply, REPLY_CHARS))}"
+             if cluster.expert_reply else "")
     return [
         section(f"*{cluster.size} question(s)*  ·  {likely}\n"
-                f">{escape(truncate(cluster.representative.question, REPRESENTATIVE_CHARS))}"),
+                f">{escape(truncate(cluster.representative.question, REPRESENTATIVE_CHARS))}"
+                + reply),
         context(f"{escape(why)}{closest}  ·  cluster `{escape(cluster.id)}`"),
         actions([button("Add to entry…", f"{v.GAP_ADD}_{i}", value, "primary"),
                  button("Draft entry…", f"{v.GAP_DRAFT}_{i}", value), dismiss],

@@ -10,6 +10,7 @@ import datetime as dt
 from typing import Any
 
 from bot.answer import Answer
+from bot.experts import closest_entry, offers_person
 from bot.slack import values as v
 from bot.slack.limits import fit_blocks, fit_text
 from bot.slack.mrkdwn import bullets, escape, truncate
@@ -110,17 +111,28 @@ def other_strategies_blocks(answer: Answer, *, exchange_id: object) -> list[Bloc
     ]
 
 
+def ask_person_button(*, question: str, exchange_id: object, entry_id: str | None) -> Block:
+    """The "Ask a person" button; its value carries what the confirmation modal needs."""
+    x = None if exchange_id is None else str(exchange_id)
+    return button("Ask a person", v.ASK_PERSON, v.pack(x=x, e=entry_id, q=question))
+
+
 def answer_blocks(answer: Answer, kb: KnowledgeBase, *, exchange_id: object = None,
                   quote_question: bool = False, share: bool = False,
                   share_in: tuple[str, str] | None = None, quote_label: str = "You asked",
-                  shared_by: str | None = None) -> list[Block]:
+                  shared_by: str | None = None, ask_person: bool = False) -> list[Block]:
     """The blocks of one answer: topic, confidence band, strategies, buttons.
 
     `share` adds a "Share in channel" button (private slash-command answers), `share_in`
     (channel, thread ts) a "Share in thread" button (private answers about a message);
     `shared_by` notes who shared it; without `exchange_id` there are no feedback buttons.
-    `quote_question` quotes the question under `quote_label`.
+    `quote_question` quotes the question under `quote_label`. `ask_person` adds "Ask a
+    person" where the advisor abstained or is unsure (the caller knows whether anyone can
+    take the question).
     """
+    person = (ask_person_button(question=answer.question, exchange_id=exchange_id,
+                                entry_id=_closest_id(answer))
+              if ask_person and offers_person(answer) else None)
     if answer.is_empty:
         return help_blocks(kb)
     blocks: list[Block] = []
@@ -129,7 +141,10 @@ def answer_blocks(answer: Answer, kb: KnowledgeBase, *, exchange_id: object = No
     if quote_question:
         blocks.append(quote(answer.question, quote_label))
     if answer.abstained:
-        return fit_blocks(blocks + abstain_blocks(answer, kb, exchange_id=exchange_id))
+        blocks += abstain_blocks(answer, kb, exchange_id=exchange_id)
+        if person is not None:
+            blocks.append(actions([person], block_id="ask_person"))
+        return fit_blocks(blocks)
     assert answer.topic is not None
     band = f"Confidence: *{answer.confidence_band}*"
     if answer.forced_topic:
@@ -143,9 +158,16 @@ def answer_blocks(answer: Answer, kb: KnowledgeBase, *, exchange_id: object = No
     if answer.asks_to_choose:
         blocks += choose_blocks(answer, exchange_id=exchange_id)
     buttons = answer_actions(answer, exchange_id=exchange_id, share=share, share_in=share_in)
+    if person is not None:
+        buttons["elements"].append(person)
     if buttons["elements"]:
         blocks.append(buttons)
     return fit_blocks(blocks)
+
+
+def _closest_id(answer: Answer) -> str | None:
+    entry = closest_entry(answer)
+    return entry.id if entry is not None else None
 
 
 def strategy_message(entry: Entry) -> list[Block]:
@@ -175,7 +197,8 @@ def answer_actions(answer: Answer, *, exchange_id: object, share: bool,
     elements = []
     if x is not None:
         elements += [button("Helpful", v.FEEDBACK_HELPFUL, v.pack(x=x), "primary"),
-                     button("Not helpful", v.FEEDBACK_NOT_HELPFUL, v.pack(x=x))]
+                     button("Not helpful", v.FEEDBACK_NOT_HELPFUL,
+                            v.pack(x=x, e=_closest_id(answer), q=answer.question))]
     if answer.recommendations:
         elements.append(button("Show checklist", v.SHOW_CHECKLIST,
                                v.pack(c=answer.recommendations[0].entry.id)))

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
+from bot.experts import reply_draft
 from bot.slack import values as v
 from bot.slack.admin_blocks import line_sections
 from bot.slack.blocks import SORRY, Block, context, plain, section
@@ -94,6 +95,9 @@ def draft_modal(cluster: GapCluster, kb: KnowledgeBase, *, meta: str,
     if initial is not None:
         select["initial_option"] = initial
     n = len(cluster.situations)
+    summary, actions = reply_draft(cluster.expert_reply) if cluster.expert_reply else ("", ())
+    if form is not None:
+        summary, actions = form.summary, form.actions
     title = form.title if form else truncate(" ".join(cluster.representative.question.split()),
                                              TITLE_MAX)
     blocks = [
@@ -102,9 +106,9 @@ def draft_modal(cluster: GapCluster, kb: KnowledgeBase, *, meta: str,
         {"type": "input", "block_id": TOPIC, "label": plain("Topic"), "element": select},
         _text_input(TITLE, "Title", title, max_length=TITLE_MAX,
                     placeholder="What to do, in a few words"),
-        _text_input(SUMMARY, "Summary", form.summary if form else "", max_length=SUMMARY_MAX,
+        _text_input(SUMMARY, "Summary", summary, max_length=SUMMARY_MAX,
                     multiline=True, placeholder="Two to four sentences: what to do and why."),
-        _text_input(ACTIONS, "Actions", "\n".join(form.actions) if form else "",
+        _text_input(ACTIONS, "Actions", "\n".join(actions),
                     max_length=LINES_MAX, multiline=True,
                     placeholder="One action per line, in order; at least 3."),
         _text_input(SITUATIONS, "More situations", "\n".join(form.situations) if form else "",

@@ -19,6 +19,7 @@ from bot.slack.blocks import (
     topic_buttons,
     topic_overview_blocks,
 )
+from bot.slack.expert_blocks import home_requests_blocks
 from bot.slack.limits import MODAL_TITLE, VIEW_BLOCKS, fit_blocks
 from bot.slack.mrkdwn import escape, truncate
 from knowledge.models import KnowledgeBase, Topic
@@ -60,11 +61,13 @@ class Curation:
 
 def home_view(kb: KnowledgeBase, *, recent: list[str], open_checklists: list[OpenChecklist],
               figures: WeekFigures | None = None,
-              curation: Curation | None = None) -> dict[str, Any]:
+              curation: Curation | None = None,
+              requests: dict[str, int] | None = None) -> dict[str, Any]:
     """The Home tab: what the advisor does, topics, the user's questions and checklists, and
     the live knowledge-base version.
 
-    `figures` and `curation` are given only for admins (the caller checks ADVISOR_ADMINS).
+    `figures`, `curation` and `requests` (expert requests by status) are given only for
+    admins (the caller checks ADVISOR_ADMINS).
     """
     blocks: list[Block] = [
         header("Transformation Advisor"),
@@ -89,6 +92,8 @@ def home_view(kb: KnowledgeBase, *, recent: list[str], open_checklists: list[Ope
         blocks.append(context("None open. Press *Show checklist* under an answer to start one."))
     if figures is not None:
         blocks += admin_blocks(figures)
+    if requests is not None:
+        blocks += home_requests_blocks(requests)
     if curation is not None:
         blocks += home_curation_blocks(curation.health, curation.clusters, kb, days=curation.days)
     else:

@@ -34,12 +34,24 @@ def build_home(user: str, services: Services, logger: logging.Logger) -> dict[st
         if checklist is not None and done < len(checklist.items):
             open_lists.append(OpenChecklist(checklist.id, checklist.title, done,
                                             len(checklist.items)))
-    figures = curation = None
+    figures = curation = requests = None
     if services.settings.is_admin(user):
         figures = week_figures(services, logger)
         curation = curation_status(services, logger)
+        requests = request_counts(services, logger)
     return home_view(kb, recent=recent, open_checklists=open_lists, figures=figures,
-                     curation=curation)
+                     curation=curation, requests=requests)
+
+
+def request_counts(services: Services, logger: logging.Logger) -> dict[str, int] | None:
+    """How many expert requests wait and how many were answered (None: unreadable)."""
+    from bot.log import LogError
+
+    try:
+        return services.log.requests.counts()
+    except LogError as exc:
+        logger.warning("no expert-request figures for the App Home: %s", exc)
+        return None
 
 
 def curation_status(services: Services, logger: logging.Logger) -> Curation | None:

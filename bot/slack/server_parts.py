@@ -44,7 +44,7 @@ class ServerParts:
                                       listener_executor=self.executor, live=live,
                                       posts=self.posts,
                                       curator=make_curator(settings, live, log))
-            self.reminders = reminders(self.app, live, log).start()
+            self.reminders = reminders(self.app, live, log, settings).start()
         except BaseException:
             self.close()
             raise
@@ -67,9 +67,16 @@ def make_curator(settings: Settings, live: LiveAdvisor, log: ConversationLog) ->
     return Curator(settings=settings, log=log, kb_path=live.kb_path, live=live)
 
 
-def reminders(app: App, live: LiveAdvisor, log: ConversationLog) -> ReminderSchedule:
-    """The weekly review reminders, checked now and hourly (sent once a week per owner)."""
+def reminders(app: App, live: LiveAdvisor, log: ConversationLog,
+              settings: Settings) -> ReminderSchedule:
+    """The weekly review reminders (sent once a week per owner) and the expert requests'
+    hand-overs and reminders, checked now and hourly."""
+    from bot.slack.expert_relay import send_expert_reminders
     from bot.slack.reminders import ReminderSchedule, send_stale_reminders
 
-    return ReminderSchedule(
-        lambda: send_stale_reminders(app.client, log, live.current.kb, logger), logger)
+    def send() -> None:
+        kb = live.current.kb
+        send_stale_reminders(app.client, log, kb, logger)
+        send_expert_reminders(app.client, log, kb, settings, logger)
+
+    return ReminderSchedule(send, logger)

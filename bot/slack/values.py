@@ -23,6 +23,8 @@ GAP_ADD = "gap_add"  # admin: "Add to entry…"; suffixed like CHOOSE_TOPIC
 GAP_DRAFT = "gap_draft"  # admin: "Draft entry…"; suffixed
 GAP_DISMISS = "gap_dismiss"  # admin: "Dismiss"; suffixed
 MARK_REVIEWED = "mark_reviewed"  # owner or admin: a stale entry is still right; suffixed
+ASK_PERSON = "ask_person"  # "Ask a person": opens the confirmation modal
+ASK_PERSON_VIEW = "ask_person_view"  # its callback id
 ADD_VIEW = "gap_add_view"  # callback ids of the curation modals
 DRAFT_VIEW = "gap_draft_view"
 

@@ -336,3 +336,27 @@ def test_chat_edits_lines_and_recalls_history_at_a_terminal(synthetic_kb_dir: Pa
     again = seen[start:]
     assert b"^[[A" not in again
     assert b"strategies)" in again  # the recalled 'topics' ran again
+
+
+def test_chat_saves_a_question_for_a_person_only_when_confirmed_and_kb_requests_lists_it(
+        tmp_path: Path):
+    env = {"ADVISOR_DATA_DIR": str(tmp_path)}
+    question = "where is the printer on floor 3? mail jo.bloggs@example.org"
+    # Given an abstained question, the user declines once, then confirms
+    run = _script("chat", stdin=f"{question}\nask a person\nn\nask a person\ny\nquit\n", env=env)
+    assert run.returncode == 0, run.stderr
+    out = run.stdout
+    assert "'ask a person' saves it" in out  # offered after the abstention
+    assert out.count("[email]") >= 2 and "jo.bloggs" not in out.split("ask a person", 1)[1]
+    assert "Not saved; nothing was shared." in out and "Saved as request " in out
+    # Then exactly one request is stored, redacted, and the admins' listing shows it
+    listed = _script("kb", "requests", "--json", env=env)
+    assert listed.returncode == 0, listed.stderr
+    [request] = [json.loads(line) for line in listed.stdout.splitlines()]
+    assert request["status"] == "saved" and request["surface"] == "terminal"
+    assert request["named"] is False and "[email]" in request["question"]
+    assert "jo.bloggs" not in listed.stdout
+    readable = _script("kb", "requests", env=env)
+    assert "saved" in readable.stdout and "anonymous" in readable.stdout
+    bad = _script("kb", "requests", "--status", "lost", env=env)
+    assert bad.returncode == 1 and "'lost' is not one of" in bad.stderr

@@ -93,7 +93,8 @@ class Backend:
     def dump(self) -> str:
         """Every text value in every log table, for 'this never reaches the database' checks."""
         parts = []
-        for table in ("exchange", "feedback", "checklist_item", "processed_event", "erasure"):
+        for table in ("exchange", "feedback", "checklist_item", "processed_event", "erasure",
+                      "expert_request"):
             for row in self.rows(f"SELECT * FROM {table}"):
                 parts.extend(str(v) for v in row)
         return "\n".join(parts)

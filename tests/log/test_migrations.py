@@ -15,7 +15,8 @@ from bot.log import models  # noqa: F401
 from bot.log.db import current_revision, head_revision, make_engine, normalize_url
 from tests.log.conftest import Backend
 
-LOG_TABLES = ("exchange", "feedback", "checklist_item", "processed_event", "erasure")
+LOG_TABLES = ("exchange", "feedback", "checklist_item", "processed_event", "erasure",
+              "expert_request")
 
 
 def test_migrations_match_the_models(backend: Backend) -> None:

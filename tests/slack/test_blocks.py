@@ -87,7 +87,9 @@ def test_answer_buttons_carry_the_exchange_and_the_top_entry(kb):
     answer = make_answer(kb=kb)
     found = buttons(answer_blocks(answer, kb, exchange_id="ex1", share=True))
     assert v.unpack(found[v.FEEDBACK_HELPFUL]["value"]) == {"x": "ex1"}
-    assert v.unpack(found[v.FEEDBACK_NOT_HELPFUL]["value"]) == {"x": "ex1"}
+    # "Not helpful" also carries what offering "Ask a person" afterwards needs
+    assert v.unpack(found[v.FEEDBACK_NOT_HELPFUL]["value"]) == {
+        "x": "ex1", "e": answer.recommendations[0].entry.id, "q": answer.question}
     assert v.unpack(found[v.SHOW_CHECKLIST]["value"]) == {"c": answer.recommendations[0].entry.id}
     assert v.unpack(found[v.SHARE_ANSWER]["value"]) == {"x": "ex1", "q": answer.question}
 

@@ -392,3 +392,44 @@ def test_an_agent_thread_is_titled_after_the_first_line_of_its_question(question
 
     assert thread_title(question) == title
     assert len(thread_title(question)) <= TITLE_CHARS
+
+
+@pytest.mark.parametrize(("channel", "offered"), [("CEXPERTS1", True), (None, False)])
+def test_not_helpful_offers_a_person_only_when_someone_can_take_the_question(
+        services, channel, offered):
+    settings = services.settings.model_copy(update={"advisor_experts_channel": channel})
+    services = Services(settings, services.advisor, services.log)
+    value = v.pack(x="ex10", e="communication-0", q="how do we announce the change")
+    _, respond, _ = act(actions.on_feedback, services,
+                        {"action_id": v.FEEDBACK_NOT_HELPFUL, "value": value})
+    [reply] = respond.named("call")
+    shown = str(reply.get("blocks"))
+    assert (v.ASK_PERSON in shown) is offered
+    if offered:
+        button = find_action(reply["blocks"], v.ASK_PERSON)
+        assert v.unpack(button["value"]) == {"x": "ex10", "e": "communication-0",
+                                             "q": "how do we announce the change"}
+
+
+def test_a_reply_in_an_expert_requests_thread_is_relayed_once_never_answered(services):
+    settings = services.settings.model_copy(update={"advisor_experts_channel": "CEXPERTS9"})
+    services = Services(settings, services.advisor, services.log)
+    asker = new_user()
+    request = services.log.requests.save(surface="slack", question="who signs off the pilot?",
+                                         user_id=asker)
+    post_ts = new_ts()
+    services.log.requests.mark_posted(request.id, channel="CEXPERTS9", ts=post_ts)
+    # An expert mentions the advisor in their reply: the mention is not answered,
+    reply = mention("the board signs it off", user="UEXPERT009", channel="CEXPERTS9",
+                    thread_ts=post_ts)
+    client = Recorder()
+    messages.on_app_mention(reply, body_for(reply), client, CONTEXT, logger, services)
+    assert client.named("chat_postMessage") == []
+    # its message twin is relayed to the asker, and a retry of it is not relayed again
+    twin = {**reply, "type": "message", "channel_type": "channel"}
+    for _ in range(2):
+        messages.on_message(twin, body_for(twin), client, CONTEXT, logger, services)
+    to_asker = [p for p in client.named("chat_postMessage") if p["channel"] == asker]
+    assert len(to_asker) == 1 and "the board signs it off" in str(to_asker[0]["blocks"])
+    stored = services.log.requests.get(request.id)
+    assert stored.status == "answered" and stored.relayed_at is not None

@@ -8,7 +8,17 @@ from __future__ import annotations
 
 from slack_bolt import App
 
-from bot.slack.listeners import actions, admin, assistant, commands, gaps, home, messages, shortcuts
+from bot.slack.listeners import (
+    actions,
+    admin,
+    assistant,
+    commands,
+    experts,
+    gaps,
+    home,
+    messages,
+    shortcuts,
+)
 
 
 def register_listeners(app: App) -> None:
@@ -18,5 +28,6 @@ def register_listeners(app: App) -> None:
     home.register(app)
     admin.register(app)
     gaps.register(app)
+    experts.register(app)
     shortcuts.register(app)
     assistant.register(app)  # a middleware: after the app's own (services, payload checks)

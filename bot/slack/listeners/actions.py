@@ -11,11 +11,13 @@ from slack_bolt import App
 from slack_sdk import WebClient
 
 from bot.checklist import build_checklist
+from bot.experts import route_for
 from bot.slack import values as v
 from bot.slack.blocks import (
     SORRY,
     answer_blocks,
     answer_text,
+    section,
     strategy_message,
     topic_overview_blocks,
 )
@@ -25,8 +27,10 @@ from bot.slack.checklist_blocks import (
     parse_item_block_id,
     scope_of,
 )
+from bot.slack.expert_blocks import ask_person_blocks
 from bot.slack.home_blocks import topic_modal
-from bot.slack.listeners.shared import Respond, telling_user, user_of
+from bot.slack.listeners.shared import Respond, can_ask_person, telling_user, user_of
+from bot.slack.mrkdwn import escape
 from bot.slack.services import Services
 from bot.slack.web import slack_call
 
@@ -62,9 +66,17 @@ def on_feedback(ack: Callable[..., Any], body: dict[str, Any], action: dict[str,
         services.log.record_feedback(exchange_id, user_id=user_of(body), kind=kind)
         thanks = ("Thanks, glad it helped." if kind == "helpful" else
                   "Thanks for saying so: the people who curate these strategies review this.")
+        data = v.unpack(action.get("value"))
+        entry = services.advisor.kb.entries_by_id.get(str(data.get("e") or ""))
+        person = kind == "not_helpful" and data.get("q") and route_for(
+            entry, experts_channel=services.settings.advisor_experts_channel) is not None
+        blocks = ([section(escape(thanks)),
+                   *ask_person_blocks(question=str(data["q"]), exchange_id=exchange_id,
+                                      entry_id=entry.id if entry else None)]
+                  if person else None)
         if respond:
             slack_call(logger, "response_url", respond, text=thanks, replace_original=False,
-                       response_type="ephemeral")
+                       response_type="ephemeral", blocks=blocks)
 
 
 def on_choose_topic(ack: Callable[..., Any], body: dict[str, Any], action: dict[str, Any],
@@ -89,7 +101,8 @@ def on_choose_topic(ack: Callable[..., Any], body: dict[str, Any], action: dict[
         ephemeral = bool(body.get("container", {}).get("is_ephemeral"))
         slack_call(logger, "response_url", respond, replace_original=True,
                    text=answer_text(answer),
-                   blocks=answer_blocks(answer, kb, exchange_id=exchange_id, share=ephemeral))
+                   blocks=answer_blocks(answer, kb, exchange_id=exchange_id, share=ephemeral,
+                                        ask_person=can_ask_person(services, answer)))
 
 
 def on_open_strategy(ack: Callable[..., Any], action: dict[str, Any], respond: Respond,

@@ -1,4 +1,4 @@
-"""`/advisor admin [reload | gaps | stale]` and "Mark reviewed" on stale entries.
+"""`/advisor admin [reload | gaps | stale | requests]` and "Mark reviewed" on stale entries.
 
 Admins are the Slack user ids in ADVISOR_ADMINS; anyone else gets a polite refusal, and the
 attempt is logged and audited (`require_admin`). An entry's owner may also mark it reviewed.
@@ -29,13 +29,14 @@ from bot.slack.admin_blocks import (
     stale_text,
 )
 from bot.slack.blocks import SORRY
+from bot.slack.expert_blocks import requests_blocks, requests_text
 from bot.slack.listeners.shared import Respond, refused, teller, telling_user, user_of
 from bot.slack.mrkdwn import truncate
 from bot.slack.services import Services
 from bot.slack.web import slack_call
 from knowledge.errors import AdvisorError
 
-SUBCOMMANDS = ("help", "reload", "gaps", "stale")
+SUBCOMMANDS = ("help", "reload", "gaps", "stale", "requests")
 WORKING = {"reload": "Reloading the knowledge base: validating the files and retraining…",
            "gaps": "Grouping the questions I couldn't answer well…"}
 NOT_HERE = "Admin commands are not available in this process (no live knowledge base)."
@@ -55,6 +56,12 @@ def on_admin(rest: str, ack: Callable[..., Any], command: dict[str, Any],
         ack()
         refusal = refused(services, user, sub if sub in SUBCOMMANDS else "admin")
         slack_call(logger, "response_url", respond, text=refusal, response_type="ephemeral")
+        return
+    if sub == "requests":
+        with telling_user(logger, "/advisor admin requests", lambda: ack(text=SORRY)):
+            listed = services.log.requests.listing(limit=100)
+            ack(text=requests_text(listed), blocks=requests_blocks(listed),
+                response_type="ephemeral")
         return
     if sub == "stale":
         entries = stale_entries(live.current.kb)

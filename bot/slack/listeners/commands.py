@@ -18,7 +18,7 @@ from bot.checklist import build_checklist
 from bot.slack.blocks import SORRY, answer_blocks, answer_text, help_blocks, topics_blocks
 from bot.slack.checklist_blocks import checklist_blocks, checklist_text, scope_of
 from bot.slack.listeners import admin
-from bot.slack.listeners.shared import Respond, telling_user
+from bot.slack.listeners.shared import Respond, can_ask_person, telling_user
 from bot.slack.mrkdwn import escape, truncate
 from bot.slack.services import Services
 from bot.slack.web import slack_call
@@ -82,7 +82,8 @@ def on_advisor(ack: Callable[..., Any], command: dict[str, Any], respond: Respon
             answer, exchange_id = answer_and_record(services.advisor, services.log.record,
                                                     rest, asked, logger)
             send(response_type="ephemeral", text=answer_text(answer),
-                 blocks=answer_blocks(answer, kb, exchange_id=exchange_id, share=True))
+                 blocks=answer_blocks(answer, kb, exchange_id=exchange_id, share=True,
+                                      ask_person=can_ask_person(services, answer)))
 
 
 def send_checklist(name: str, command: dict[str, Any], send: Callable[..., Any],

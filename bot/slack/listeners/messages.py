@@ -12,6 +12,8 @@ answered once, whichever worker or server gets them. While the log database is d
 claim only holds on this host, so the advisor also looks in the Slack conversation, which
 every server shares, for an answer of its own to the message (each answer carries the
 message's key in its metadata) before posting.
+A person's reply in the thread of an expert request's post (in the experts' channel, or an
+owner's DM) is relayed to the asker instead of being answered (`bot.slack.expert_relay`).
 Answers go out through `services.posts`, so a channel that Slack rate-limits queues its
 own answers without holding up the listener threads.
 """
@@ -28,8 +30,11 @@ from slack_sdk import WebClient
 from bot.answer import Answer
 from bot.asking import Asked, answer_and_record
 from bot.log.claims import Claim
+from bot.log.database import DatabaseDown
+from bot.log.models import ExpertRequest
 from bot.slack.blocks import SORRY, answer_blocks, answer_text
-from bot.slack.listeners.shared import telling_user
+from bot.slack.expert_relay import relay_reply
+from bot.slack.listeners.shared import can_ask_person, telling_user
 from bot.slack.services import Services
 from bot.slack.values import CHOOSE_TOPIC
 from bot.slack.web import slack_call
@@ -121,7 +126,8 @@ def answer_in_channel(event: dict[str, Any], body: dict[str, Any], client: WebCl
         answer, exchange_id = answer_and_record(services.advisor, services.log.record,
                                                 question, asked, logger)
         post(text=answer_text(answer),
-             blocks=answer_blocks(answer, services.advisor.kb, exchange_id=exchange_id))
+             blocks=answer_blocks(answer, services.advisor.kb, exchange_id=exchange_id,
+                                  ask_person=can_ask_person(services, answer)))
 
 
 def answer_direct(event: dict[str, Any], body: dict[str, Any], client: WebClient,
@@ -149,7 +155,8 @@ def answer_direct(event: dict[str, Any], body: dict[str, Any], client: WebClient
         answer, exchange_id = answer_and_record(services.advisor, services.log.record,
                                                 event.get("text", ""), asked, logger)
         post(text=answer_text(answer),
-             blocks=answer_blocks(answer, services.advisor.kb, exchange_id=exchange_id))
+             blocks=answer_blocks(answer, services.advisor.kb, exchange_id=exchange_id,
+                                  ask_person=can_ask_person(services, answer)))
         return answer
     return None
 
@@ -207,12 +214,39 @@ def answered_in_dm(client: WebClient, event: dict[str, Any], logger: logging.Log
 
 def on_app_mention(event: dict[str, Any], body: dict[str, Any], client: WebClient,
                    context: dict[str, Any], logger: logging.Logger, services: Services) -> None:
+    if expert_request_of(event, context, logger, services) is not None:
+        logger.info("%s replies to an expert request: relayed from its message event",
+                    dedupe_key(event))
+        return
     answer_in_channel(event, body, client, context, logger, services)
+
+
+def expert_request_of(event: dict[str, Any], context: dict[str, Any], logger: logging.Logger,
+                      services: Services) -> ExpertRequest | None:
+    """The expert request whose hand-over post this message replies to, if any: a person's
+    reply in a thread of the experts' channel, or of an owner's DM."""
+    thread_ts = event.get("thread_ts")
+    if not thread_ts or thread_ts == event.get("ts") or not is_from_person(event, context):
+        return None
+    channel = event.get("channel")
+    if channel != services.settings.advisor_experts_channel and event.get("channel_type") != "im":
+        return None
+    try:
+        return services.log.requests.by_post(str(channel), str(thread_ts))
+    except DatabaseDown:
+        logger.warning("could not look up expert requests: the log database is unreachable")
+        return None
 
 
 def on_message(event: dict[str, Any], body: dict[str, Any], client: WebClient,
                context: dict[str, Any], logger: logging.Logger, services: Services,
                set_status: Callable[..., Any] | None = None) -> None:
+    request = expert_request_of(event, context, logger, services)
+    if request is not None:
+        if claim(services, event, logger, lambda: False):
+            with telling_user(logger, "relaying an expert's reply", lambda: None):
+                relay_reply(client, services.log, request, event, logger)
+        return
     if event.get("channel_type") == "im":
         answer_direct(event, body, client, context, logger, services, set_status)
     elif mentions_bot(event, context):

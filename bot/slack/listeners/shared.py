@@ -10,7 +10,9 @@ from typing import Any
 
 from slack_sdk import WebClient
 
+from bot.answer import Answer
 from bot.curation.audit import NotAdmin, require_admin
+from bot.experts import closest_entry, route_for
 from bot.slack.curation_views import notice_modal
 from bot.slack.mrkdwn import escape
 from bot.slack.services import Services
@@ -59,6 +61,12 @@ def teller(body: dict[str, Any], client: WebClient, respond: Respond,
                           channel=user_of(body), text=escape(text))
 
     return tell
+
+
+def can_ask_person(services: Services, answer: Answer) -> bool:
+    """True when someone can take this answer's question ("Ask a person" is offered)."""
+    return route_for(closest_entry(answer),
+                     experts_channel=services.settings.advisor_experts_channel) is not None
 
 
 def refused(services: Services, user: str, action: str) -> str | None:
