@@ -38,6 +38,21 @@ def load_secret(secret: str | None, data_dir: Path) -> bytes:
     return path.read_text().strip().encode()
 
 
+def shared_secret_warning(secret: str | None, database_url: str | None) -> str | None:
+    """Why a server on a shared (PostgreSQL) log should be given LOG_HMAC_SECRET; None if set.
+
+    Each server would otherwise key users with a secret of its own data folder, so one user
+    would get a different key on each server: `advisor log forget` on one server would miss
+    the records the others wrote, and a user's recent questions would split between them.
+    """
+    if secret or not database_url or database_url.startswith("sqlite"):
+        return None
+    return ("LOG_HMAC_SECRET is not set: this server keys users with a secret generated in "
+            "its own data folder. With more than one server on this database, set the same "
+            "LOG_HMAC_SECRET on every server, or `advisor log forget` on one server misses "
+            "the records the others wrote.")
+
+
 class Pseudonymizer:
     """Turns raw Slack user ids into stable, non-reversible keys."""
 

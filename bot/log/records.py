@@ -11,7 +11,7 @@ from bot.answer import Answer
 from bot.log.pseudonym import Pseudonymizer
 from bot.log.redaction import redact
 
-Surface = Literal["mention", "dm", "agent", "command", "cli"]
+Surface = Literal["mention", "dm", "agent", "command", "shortcut", "cli"]
 SURFACES: tuple[str, ...] = get_args(Surface)
 FeedbackKind = Literal["helpful", "not_helpful", "chose_topic"]
 FEEDBACK_KINDS: tuple[str, ...] = get_args(FeedbackKind)

@@ -64,8 +64,8 @@ def long_date(day: dt.date) -> str:
     return f"{day.day} {day:%B %Y}"
 
 
-def quote(question: str) -> Block:
-    return section(f"*You asked:*\n>{escape(truncate(question, QUOTE_CHARS))}")
+def quote(question: str, label: str = "You asked") -> Block:
+    return section(f"*{label}:*\n>{escape(truncate(question, QUOTE_CHARS))}")
 
 
 def topic_buttons(kb: KnowledgeBase, *, action: str, question: str = "",
@@ -112,11 +112,14 @@ def other_strategies_blocks(answer: Answer, *, exchange_id: object) -> list[Bloc
 
 def answer_blocks(answer: Answer, kb: KnowledgeBase, *, exchange_id: object = None,
                   quote_question: bool = False, share: bool = False,
+                  share_in: tuple[str, str] | None = None, quote_label: str = "You asked",
                   shared_by: str | None = None) -> list[Block]:
     """The blocks of one answer: topic, confidence band, strategies, buttons.
 
-    `share` adds a "Share in channel" button (private slash-command answers);
+    `share` adds a "Share in channel" button (private slash-command answers), `share_in`
+    (channel, thread ts) a "Share in thread" button (private answers about a message);
     `shared_by` notes who shared it; without `exchange_id` there are no feedback buttons.
+    `quote_question` quotes the question under `quote_label`.
     """
     if answer.is_empty:
         return help_blocks(kb)
@@ -124,7 +127,7 @@ def answer_blocks(answer: Answer, kb: KnowledgeBase, *, exchange_id: object = No
     if shared_by:
         blocks.append(context(f"Shared by <@{escape(shared_by)}>"))
     if quote_question:
-        blocks.append(quote(answer.question))
+        blocks.append(quote(answer.question, quote_label))
     if answer.abstained:
         return fit_blocks(blocks + abstain_blocks(answer, kb, exchange_id=exchange_id))
     assert answer.topic is not None
@@ -139,7 +142,7 @@ def answer_blocks(answer: Answer, kb: KnowledgeBase, *, exchange_id: object = No
     blocks += other_strategies_blocks(answer, exchange_id=exchange_id)
     if answer.asks_to_choose:
         blocks += choose_blocks(answer, exchange_id=exchange_id)
-    buttons = answer_actions(answer, exchange_id=exchange_id, share=share)
+    buttons = answer_actions(answer, exchange_id=exchange_id, share=share, share_in=share_in)
     if buttons["elements"]:
         blocks.append(buttons)
     return fit_blocks(blocks)
@@ -166,7 +169,8 @@ def choose_blocks(answer: Answer, *, exchange_id: object) -> list[Block]:
     ]
 
 
-def answer_actions(answer: Answer, *, exchange_id: object, share: bool) -> Block:
+def answer_actions(answer: Answer, *, exchange_id: object, share: bool,
+                   share_in: tuple[str, str] | None = None) -> Block:
     x = None if exchange_id is None else str(exchange_id)
     elements = []
     if x is not None:
@@ -179,6 +183,10 @@ def answer_actions(answer: Answer, *, exchange_id: object, share: bool) -> Block
         forced = answer.topic.id if answer.forced_topic and answer.topic else None
         elements.append(button("Share in channel", v.SHARE_ANSWER,
                                v.pack(q=answer.question, t=forced, x=x)))
+    if share_in:
+        channel, thread_ts = share_in
+        elements.append(button("Share in thread", v.SHARE_IN_THREAD,
+                               v.pack(q=answer.question, x=x, c=channel, th=thread_ts)))
     return actions(elements, block_id="answer_actions")
 
 

@@ -33,6 +33,10 @@ def serve(
     except SettingsError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
+    from bot.log.pseudonym import shared_secret_warning
+
+    if warning := shared_secret_warning(settings.log_hmac_secret, settings.database_url):
+        logging.getLogger("bot.slack").warning(warning)
     try:
         from bot.live import LiveAdvisor
 

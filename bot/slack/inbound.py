@@ -20,7 +20,12 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 from slack_bolt.request import BoltRequest
-from slack_bolt.request.payload_utils import is_block_actions, is_slash_command, is_view_submission
+from slack_bolt.request.payload_utils import (
+    is_block_actions,
+    is_message_shortcut,
+    is_slash_command,
+    is_view_submission,
+)
 from slack_bolt.response import BoltResponse
 
 UNREADABLE_COMMAND = "Sorry, I couldn't read that command. Please try again."
@@ -39,6 +44,8 @@ Text = Annotated[str, BeforeValidator(_text)]
 Ts = Annotated[str, Field(pattern=r"^[0-9]{1,12}(\.[0-9]{1,9})?$")]
 """A Slack timestamp, such as `1700000000.000100`."""
 Id = Annotated[str, Field(min_length=1, max_length=255)]
+NullAsEmpty = BeforeValidator(_empty_if_none)
+"""A nested object that may be missing or null: read as an empty one."""
 
 
 class _Model(BaseModel):
@@ -101,6 +108,18 @@ class HomeOpenedEvent(_Model):
     tab: str | None = None
 
 
+class _AssistantThread(_Model):
+    channel_id: Id
+    thread_ts: Ts
+    context: Annotated[dict[str, Any], NullAsEmpty] = Field(default_factory=dict)
+
+
+class AssistantThreadEvent(_Model):
+    """`assistant_thread_started` / `_context_changed` (the agent view, assistant.py)."""
+
+    assistant_thread: _AssistantThread
+
+
 class SlashCommand(_Model):
     """`/advisor …` (commands.py, admin.py); without `response_url` it is answered in the ack."""
 
@@ -133,10 +152,6 @@ class _View(_Model):
     type: str | None = None
 
 
-NullAsEmpty = BeforeValidator(_empty_if_none)
-"""A nested object that may be missing or null: read as an empty one."""
-
-
 class _Action(_Model):
     action_id: Id
     value: str | None = None
@@ -155,6 +170,23 @@ class BlockActions(_Model):
     trigger_id: str | None = None
     response_url: str | None = None
     actions: list[_Action] = Field(min_length=1)
+
+
+class _ShortcutMessage(_Model):
+    ts: Ts
+    thread_ts: Ts | None = None
+    text: Text = ""
+
+
+class MessageShortcut(_Model):
+    """"Ask the advisor about this" on a message (shortcuts.py)."""
+
+    user: _User
+    channel: _User
+    message: _ShortcutMessage
+    team: Annotated[dict[str, Any], NullAsEmpty] = Field(default_factory=dict)
+    callback_id: str = ""
+    response_url: str | None = None
 
 
 class _State(_Model):
@@ -207,6 +239,8 @@ def _model_for(body: dict[str, Any]) -> tuple[str, type[_Model] | None, dict[str
             return f"{kind} event", MessageEvent, event
         if kind == "app_home_opened":
             return f"{kind} event", HomeOpenedEvent, event
+        if kind in ("assistant_thread_started", "assistant_thread_context_changed"):
+            return f"{kind} event", AssistantThreadEvent, event
         return kind, None, body
     if is_slash_command(body):
         return "slash command", SlashCommand, body
@@ -214,6 +248,8 @@ def _model_for(body: dict[str, Any]) -> tuple[str, type[_Model] | None, dict[str
         return "block_actions", BlockActions, body
     if is_view_submission(body):
         return "view_submission", ViewSubmission, body
+    if is_message_shortcut(body):
+        return "message shortcut", MessageShortcut, body
     return "request", None, body
 
 

@@ -13,7 +13,9 @@ from sqlalchemy import text
 from sqlmodel import Session
 
 from bot.log import ConversationLog, ExchangeIn, LogError, store
-from tests.factories import OTHER, make_answer
+from bot.log.db import make_engine, normalize_url, upgrade
+from bot.log.pseudonym import shared_secret_warning
+from tests.factories import OTHER, make_answer, make_log
 from tests.log.conftest import Backend
 from tests.waiting import eventually
 
@@ -337,3 +339,32 @@ def test_postgres_schema_must_be_upgraded_first(pg_database: str, tmp_path) -> N
     log.close()
 
 
+
+
+@pytest.mark.parametrize("secret", [None, "one-secret-everywhere"])
+def test_servers_on_one_database_need_one_secret_for_forget_to_reach_every_record(
+        pg_database: str, tmp_path, secret) -> None:
+    engine = make_engine(normalize_url(pg_database, tmp_path))
+    upgrade(engine)
+    # Given two servers on one PostgreSQL, each with its own data folder
+    a, b = (make_log(tmp_path / name, pg_database, hmac_secret=secret) for name in ("a", "b"))
+    try:
+        for log in (a, b):
+            log.start()
+            ask(log, user_id="U1AAAAAAA")
+        for log in (a, b):
+            log.close()
+        # When the user is forgotten through one of them
+        a = make_log(tmp_path / "a", pg_database, hmac_secret=secret)
+        a.start()
+        a.forget_user("U1AAAAAAA")
+        with engine.connect() as conn:
+            left = conn.execute(text("SELECT count(*) FROM exchange")).scalar_one()
+    finally:
+        a.close()
+        engine.dispose()
+    # Then with one LOG_HMAC_SECRET every record goes; without it the other server's stay,
+    # which is what `advisor serve` warns about
+    assert left == (1 if secret is None else 0)
+    assert (shared_secret_warning(secret, pg_database) is None) == (secret is not None)
+    assert shared_secret_warning(None, "sqlite:///log.db") is None

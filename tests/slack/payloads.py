@@ -124,3 +124,31 @@ def selected(value: str) -> dict[str, Any]:
 def typed(text: str | None) -> dict[str, Any]:
     """A plain_text_input's state."""
     return {"type": "plain_text_input", "value": text}
+
+
+def assistant_thread_event(kind: str, *, channel: str, thread_ts: str,
+                           context: dict[str, Any] | None = None,
+                           user: str = "U0000USER") -> dict[str, Any]:
+    """`assistant_thread_started` or `assistant_thread_context_changed` (the agent view)."""
+    return {"type": f"assistant_thread_{kind}", "event_ts": new_ts(),
+            "assistant_thread": {"user_id": user, "channel_id": channel, "thread_ts": thread_ts,
+                                 "context": context or {}}}
+
+
+def message_shortcut_body(text: str, *, response_url: str, user: str = "U0000USER",
+                          channel: str = "C0000CHAN", author: str = "U0000AUTH",
+                          ts: str | None = None, thread_ts: str | None = None,
+                          callback_id: str = "ask_about_message") -> str:
+    """A message shortcut (`message_action`) as Slack sends it: form-encoded `payload=`."""
+    ts = ts or new_ts()
+    message: dict[str, Any] = {"type": "message", "user": author, "ts": ts, "text": text}
+    if thread_ts:
+        message["thread_ts"] = thread_ts
+    payload = {
+        "type": "message_action", "token": "legacy", "action_ts": new_ts(),
+        "team": {"id": TEAM_ID, "domain": "test"}, "user": {"id": user, "team_id": TEAM_ID},
+        "channel": {"id": channel, "name": "general"}, "callback_id": callback_id,
+        "trigger_id": "1.2.5", "message_ts": ts, "message": message,
+        "response_url": response_url,
+    }
+    return urlencode({"payload": json.dumps(payload)})

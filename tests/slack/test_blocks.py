@@ -92,6 +92,15 @@ def test_answer_buttons_carry_the_exchange_and_the_top_entry(kb):
     assert v.unpack(found[v.SHARE_ANSWER]["value"]) == {"x": "ex1", "q": answer.question}
 
 
+def test_a_private_answer_about_a_message_shares_into_that_messages_thread(kb):
+    answer = make_answer(kb=kb)
+    found = buttons(answer_blocks(answer, kb, exchange_id="ex1", share_in=("C0HERE001", "17.5")))
+    assert v.unpack(found[v.SHARE_IN_THREAD]["value"]) == {
+        "x": "ex1", "q": answer.question, "c": "C0HERE001", "th": "17.5"}
+    assert v.SHARE_ANSWER not in found
+    assert v.SHARE_IN_THREAD not in buttons(answer_blocks(answer, kb, exchange_id="ex1"))
+
+
 def test_without_an_exchange_id_there_are_no_feedback_buttons(kb):
     found = buttons(answer_blocks(make_answer(kb=kb), kb, exchange_id=None))
     assert v.FEEDBACK_HELPFUL not in found and v.SHOW_CHECKLIST in found
@@ -192,6 +201,8 @@ def test_limits_hold_for_any_knowledge_base_content():
     abstained = dataclasses.replace(answer, topic=None, recommendations=())
     for blocks in (answer_blocks(answer, kb, exchange_id="x" * 40, quote_question=True,
                                  share=True, shared_by="U1"),
+                   answer_blocks(answer, kb, exchange_id="x" * 40, quote_question=True,
+                                 share_in=("C" * 20, "1" * 20)),
                    answer_blocks(abstained, kb, exchange_id="x"),
                    help_blocks(kb), topics_blocks(kb)):
         assert_within_limits(blocks)

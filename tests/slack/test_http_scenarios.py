@@ -334,7 +334,7 @@ def test_every_event_the_manifest_subscribes_to_is_handled_not_404(server, fake)
                  "channel": f"D{next(_channels):07d}X", "tab": "home"}
         if where:
             event["channel_type"] = {"channels": "channel", "groups": "group", "im": "im"}[where]
-        if kind == "assistant_thread_started":
+        if kind.startswith("assistant_thread_"):
             event["assistant_thread"] = {"user_id": "U0000USER", "channel_id": event["channel"],
                                          "thread_ts": ts, "context": {}}
         assert send_event(server, event)[0] == 200, name

@@ -380,3 +380,15 @@ def test_home_lists_recent_questions_and_open_checklists(services):
     view = str(client.named("views_publish")[0]["view"])
     assert "how do we train the staff" in view
     assert "Training skills strategy 0" in view and "1 of 3 done" in view
+
+
+@pytest.mark.parametrize(("question", "title"), [
+    ("how do we train the staff?", "how do we train the staff?"),
+    ("\n  first line\nsecond line", "first line"),
+    ("word " * 30, "word " * 10 + "word…"),  # cut at a word, within TITLE_CHARS
+])
+def test_an_agent_thread_is_titled_after_the_first_line_of_its_question(question, title):
+    from bot.slack.listeners.assistant import TITLE_CHARS, thread_title
+
+    assert thread_title(question) == title
+    assert len(thread_title(question)) <= TITLE_CHARS

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import yaml
 
+from bot.slack import values as v
 from bot.slack.listeners.commands import COMMAND
 from bot.slack.runner import EVENTS_PATH
 from tests.factories import ROOT
@@ -37,3 +38,14 @@ def test_manifest_enables_home_messages_tab_and_asks_the_scopes_the_bot_uses():
 def test_procfile_runs_http_as_web_and_socket_mode_as_worker():
     lines = dict(line.split(": ", 1) for line in (ROOT / "Procfile").read_text().splitlines())
     assert (lines["web"], lines["worker"]) == ("advisor serve", "advisor serve --socket")
+
+
+def test_manifest_offers_the_message_shortcut_and_the_agent_views_events():
+    m = manifest()
+    [shortcut] = m["features"]["shortcuts"]
+    assert (shortcut["type"], shortcut["callback_id"]) == ("message", v.ASK_ABOUT_MESSAGE)
+    assert shortcut["name"] == "Ask the advisor about this"
+    assert len(shortcut["description"]) <= 80  # Slack's limit for a shortcut's description
+    assert {"assistant_thread_started", "assistant_thread_context_changed", "message.im"} <= set(
+        m["settings"]["event_subscriptions"]["bot_events"])
+    assert m["features"]["assistant_view"]["assistant_description"]

@@ -1,4 +1,5 @@
-"""App Home (home tab) and the messages tab / agent view opening: suggested prompts."""
+"""App Home (home tab) and the messages tab opening: suggested prompts (a new agent-view
+thread gets them from `assistant.py`)."""
 
 from __future__ import annotations
 
@@ -26,11 +27,6 @@ def on_app_home_opened(event: dict[str, Any], client: WebClient, logger: logging
         publish_home(client, user, services, logger)
 
 
-def on_assistant_thread_started(logger: logging.Logger, services: Services,
-                                set_suggested_prompts: Callable[..., Any] | None = None) -> None:
-    offer_prompts(logger, services, set_suggested_prompts)
-
-
 def offer_prompts(logger: logging.Logger, services: Services,
                   set_suggested_prompts: Callable[..., Any] | None) -> None:
     if set_suggested_prompts is not None:
@@ -40,4 +36,3 @@ def offer_prompts(logger: logging.Logger, services: Services,
 
 def register(app: App) -> None:
     app.event("app_home_opened")(on_app_home_opened)
-    app.event("assistant_thread_started")(on_assistant_thread_started)

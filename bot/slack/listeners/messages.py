@@ -1,7 +1,8 @@
 """`app_mention` and `message.*`: answering people's messages.
 
 A mention is answered in a thread under it, and follow-ups in a thread the advisor has
-answered in need no new mention; DMs and the agent view are answered in place. Every
+answered in need no new mention; DMs are answered in place (messages in an agent-view
+thread reach `assistant.py` first, which answers them through `answer_direct` too). Every
 message event is acknowledged (an unhandled one would get a 404 and be retried by Slack).
 
 A channel message that mentions the advisor is answered from its `app_mention` event only
@@ -24,6 +25,7 @@ from typing import Any
 from slack_bolt import App
 from slack_sdk import WebClient
 
+from bot.answer import Answer
 from bot.asking import Asked, answer_and_record
 from bot.log.claims import Claim
 from bot.slack.blocks import SORRY, answer_blocks, answer_text
@@ -124,11 +126,14 @@ def answer_in_channel(event: dict[str, Any], body: dict[str, Any], client: WebCl
 
 def answer_direct(event: dict[str, Any], body: dict[str, Any], client: WebClient,
                   context: dict[str, Any], logger: logging.Logger, services: Services,
-                  set_status: Callable[..., Any] | None) -> None:
-    """Answer in place in a DM or the agent view, showing a "thinking" status meanwhile."""
+                  set_status: Callable[..., Any] | None) -> Answer | None:
+    """Answer in place in a DM or the agent view, showing a "thinking" status meanwhile.
+
+    Returns the answer it posted (or queued behind a rate limit); None when the message is
+    not for it (a bot's, a duplicate) or answering failed (the user was told)."""
     if not is_from_person(event, context) or not claim(
             services, event, logger, lambda: answered_in_dm(client, event, logger)):
-        return
+        return None
     channel, thread_ts = event["channel"], event.get("thread_ts")
 
     def post(**message: Any) -> Any:
@@ -145,6 +150,8 @@ def answer_direct(event: dict[str, Any], body: dict[str, Any], client: WebClient
                                                 event.get("text", ""), asked, logger)
         post(text=answer_text(answer),
              blocks=answer_blocks(answer, services.advisor.kb, exchange_id=exchange_id))
+        return answer
+    return None
 
 
 def claim(services: Services, event: dict[str, Any], logger: logging.Logger,
