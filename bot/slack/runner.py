@@ -13,6 +13,7 @@ import sys
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote, urlsplit
 
 from slack_bolt import App
 
@@ -145,7 +146,19 @@ def socket_mode_handler(settings: Settings, parts: ServerParts) -> SocketModeHan
     from slack_bolt.adapter.socket_mode.websocket_client import SocketModeHandler
 
     settings.require("slack_app_token")
-    return SocketModeHandler(parts.app, settings.slack_app_token)
+    return SocketModeHandler(parts.app, settings.slack_app_token,
+                             **websocket_proxy(parts.app.client.proxy))
+
+
+def websocket_proxy(proxy: str | None) -> dict[str, Any]:
+    """The Web API client's proxy (settings' HTTPS_PROXY after NO_PROXY) as the Socket Mode
+    client's options: the websocket is tunnelled through it with CONNECT."""
+    if not proxy:
+        return {}
+    parts = urlsplit(proxy)
+    auth = (unquote(parts.username), unquote(parts.password or "")) if parts.username else None
+    return {"http_proxy_host": parts.hostname, "http_proxy_port": parts.port or 80,
+            "http_proxy_auth": auth, "proxy_type": "http"}
 
 
 def run_socket_mode(settings: Settings, live: LiveAdvisor) -> None:
