@@ -22,6 +22,7 @@ from bot.slack.server_parts import ServerParts
 
 if TYPE_CHECKING:
     from slack_bolt.adapter.socket_mode.websocket_client import SocketModeHandler
+    from slack_sdk.web import SlackResponse
 
     from bot.live import LiveAdvisor
     from bot.log import ConversationLog
@@ -71,9 +72,10 @@ def health(live: LiveAdvisor, log: ConversationLog) -> dict[str, Any]:
     return payload
 
 
-def check_slack(settings: Settings) -> None:
+def check_slack(settings: Settings) -> SlackResponse:
     """Call `auth.test` once, so a bad token or an unreachable Slack stops start-up in one
-    line instead of failing every worker's boot."""
+    line instead of failing every worker's boot; its answer (`advisor doctor` reads the
+    granted scopes from its headers)."""
     from slack_sdk.errors import SlackApiError
 
     from bot.settings import SettingsError
@@ -82,7 +84,7 @@ def check_slack(settings: Settings) -> None:
 
     client = make_client(settings)
     try:
-        client.auth_test()
+        return client.auth_test()
     except SlackApiError as exc:
         error = exc.response.get("error") if exc.response is not None else "refused"
         raise SettingsError(f"SLACK_BOT_TOKEN was refused by Slack ({error}): copy the Bot "

@@ -67,6 +67,7 @@ class FakeSlack:
         self.record = record
         self.on_call = on_call
         self.ws_url = ""
+        self.scopes: str | None = None  # auth.test's x-oauth-scopes header, when set
         self._ts = itertools.count(1)
         self._cond = threading.Condition()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
@@ -153,6 +154,8 @@ class FakeSlack:
         if call.method == "auth.test":
             body |= {"user_id": BOT_USER_ID, "bot_id": BOT_ID, "team_id": TEAM_ID,
                      "user": "advisor", "team": "Test Gov", "url": "https://test.slack.com/"}
+            if self.scopes is not None:
+                return 200, {"x-oauth-scopes": self.scopes}, body
         elif call.method in ("chat.postMessage", "chat.update", "chat.postEphemeral"):
             body |= {"channel": call.args.get("channel"), "ts": f"{9000000000 + next(self._ts)}.000100",
                      "message": {"text": call.args.get("text", "")}}
