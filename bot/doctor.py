@@ -174,24 +174,29 @@ def data_dir_check(settings: Settings) -> Check:
 
 def database_check(settings: Settings, *, timeout: float = 5.0) -> Check:
     """The log's database: reachable, and its schema at the newest migration."""
-    from bot.log.db import current_revision, head_revision, is_sqlite, make_engine, normalize_url, safe_url
+    from sqlalchemy.engine import make_url
 
-    url = normalize_url(settings.database_url, settings.advisor_data_dir)
-    engine = make_engine(url, timeout=timeout)
-    where = safe_url(engine)
+    from bot.log.db import current_revision, head_revision, make_engine, normalize_url
+
+    url = make_url(normalize_url(settings.database_url, settings.advisor_data_dir))
+    where = url.render_as_string(hide_password=True)
+    sqlite = url.get_backend_name() == "sqlite"
+    if sqlite and url.database and url.database != ":memory:" and not Path(url.database).exists():
+        return Check("database", "ok", f"{where} does not exist yet; `advisor serve` creates it")
+    engine = None
     try:
-        if is_sqlite(engine) and engine.url.database and not Path(engine.url.database).exists():
-            return Check("database", "ok", f"{where} does not exist yet; `advisor serve` creates it")
+        engine = make_engine(url.render_as_string(hide_password=False), timeout=timeout)
         current, head = current_revision(engine), head_revision()
     except Exception as exc:  # whatever the driver raises, as one line without the password
         reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
         return Check("database", "fail", f"cannot open {where} ({type(exc).__name__}: {reason}): "
                      "check DATABASE_URL, that the server runs and that this host may reach it")
     finally:
-        engine.dispose()
+        if engine is not None:
+            engine.dispose()
     if current == head:
         return Check("database", "ok", f"{where}, schema at {head}")
-    if is_sqlite(engine):
+    if sqlite:
         return Check("database", "ok", f"{where}, schema at {current or 'nothing'}; `advisor "
                      f"serve` upgrades it to {head} at start")
     return Check("database", "fail", f"{where}: schema at {current or 'nothing'}, expected {head}: "

@@ -140,6 +140,16 @@ def test_a_data_folder_that_cannot_be_created_fails(env, tmp_path):
                                      "(a volume in a container)")
 
 
+def test_the_default_sqlite_log_in_an_unusable_data_folder_is_one_failure_not_a_crash(env, tmp_path):
+    (tmp_path / "a-file").write_text("")
+    env["ADVISOR_DATA_DIR"] = str(tmp_path / "a-file" / "data")
+    del env["DATABASE_URL"]  # the log goes into the data folder
+    code, checks, output = doctor(env)
+    assert code == 1 and checks["data folder"].startswith("fail: ")
+    assert checks["database"].endswith("advisor.db does not exist yet; `advisor serve` creates it")
+    assert "Traceback" not in output and output.rstrip().endswith("1 problem(s) to fix")
+
+
 def test_a_broken_knowledge_base_fails_with_each_error_at_its_file_and_line(env, kb_copy):
     target = sorted(kb_copy.glob("[!_]*.yaml"))[0]
     lines = target.read_text().splitlines()
