@@ -3,6 +3,7 @@ NO_PROXY bypasses it; checked against a real proxy on 127.0.0.1 in front of the 
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,10 +18,11 @@ from tests.factories import make_log
 from tests.slack.conftest import start_server
 from tests.slack.connect_proxy import ConnectProxy
 from tests.slack.fake_slack import FakeSlack
-from tests.slack.payloads import event_body, mention, signed_headers
+from tests.slack.payloads import command_body, event_body, mention, signed_headers
 from tests.slack.test_socket_mode import SlackSocket
 
 pytestmark = pytest.mark.timeout(120)
+FORM = "application/x-www-form-urlencoded"
 
 
 @pytest.fixture
@@ -64,17 +66,23 @@ def test_the_websocket_uses_the_proxy_and_its_credentials():
 
 def test_the_http_server_answers_a_mention_with_every_web_api_call_through_the_proxy(
         fake: FakeSlack, proxy: ConnectProxy, slack_kb_dir: Path, tmp_path: Path):
+    started = time.monotonic()
     server = start_server(fake, slack_kb_dir, tmp_path, workers=1, HTTPS_PROXY=proxy.url)
     try:
         event = mention("the unions object to the new system", channel="CPROXY001")
         body = event_body(event)
         assert server.post(body, signed_headers(body))[0] == 200
         fake.wait_for("chat.postMessage", where=lambda c: c.args.get("channel") == "CPROXY001")
+        body = command_body("staff lack confidence with computers",
+                            response_url=fake.response_url("proxied"))
+        assert server.post(body, signed_headers(body, content_type=FORM))[0] == 200
+        fake.wait_for("response_url", where=lambda c: c.path.endswith("/proxied"))
     finally:
         server.stop()
     paths = proxy.forwarded_paths()
     assert "/api/auth.test" in paths and "/api/chat.postMessage" in paths
-    assert not [c for c in fake.calls if c.path.startswith("/api/") and c.path not in paths]
+    assert "/respond/proxied" in paths  # Bolt's respond() takes the client's proxy too
+    assert not [c for c in fake.calls if c.at >= started and c.path not in paths]
 
 
 def test_socket_mode_tunnels_its_websocket_through_the_proxy(
