@@ -59,7 +59,7 @@ def data_dir_problem(data_dir: Path) -> str | None:
     """Why the data folder cannot hold the log's spool, claims and keys, or None."""
     try:
         data_dir.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=data_dir, prefix=".doctor-"):
+        with tempfile.NamedTemporaryFile(dir=data_dir, prefix=".write-check-"):
             pass
     except OSError as exc:
         return (f"ADVISOR_DATA_DIR {data_dir} is not writable ({exc.strerror or exc}): give the "

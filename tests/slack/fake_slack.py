@@ -1,10 +1,11 @@
 """A fake Slack Web API on 127.0.0.1, for tests and the benchmark.
 
 Records every call (method, arguments, time received) and answers like Slack does:
-`auth.test` with the bot's ids, `chat.postMessage` with a new ts, `response_url` posts
-with "ok". Tests can queue failures (HTTP status, Slack error, headers such as
-`Retry-After`, delay) per method, optionally for one channel only, and rate-limit a
-channel for a while as Slack does (every call gets 429 until the window ends).
+`auth.test` with the bot's ids (and, when `scopes` is set, the granted scopes in its
+`x-oauth-scopes` header), `chat.postMessage` with a new ts, `response_url` posts with
+"ok". Tests can queue failures (HTTP status, Slack error, headers such as `Retry-After`,
+delay) per method, optionally for one channel only, and rate-limit a channel for a while
+as Slack does (every call gets 429 until the window ends).
 """
 
 from __future__ import annotations
