@@ -192,3 +192,19 @@ def test_sqlite_behind_is_upgraded_at_start_and_postgresql_behind_must_be_upgrad
     postgres.dispose()
     code, checks, _ = doctor(env)
     assert code == 0 and checks["database"].endswith(f", schema at {head}")
+
+
+def test_the_checks_reach_slack_through_the_proxy_and_say_which_way_they_went(env):
+    from tests.slack.connect_proxy import ConnectProxy
+
+    proxy = ConnectProxy().start()
+    try:
+        code, checks, _ = doctor({**env, "HTTPS_PROXY": proxy.url})
+        assert code == 0 and checks["proxy"] == "info: Slack's Web API is reached through HTTPS_PROXY"
+        assert proxy.forwarded_paths() == ["/api/auth.test"]
+        code, checks, _ = doctor({**env, "HTTPS_PROXY": proxy.url, "NO_PROXY": "127.0.0.1"})
+        assert code == 0 and checks["proxy"] == ("info: Slack's Web API is reached directly "
+                                                 "(NO_PROXY names it)")
+        assert proxy.forwarded_paths() == ["/api/auth.test"]  # no second call through it
+    finally:
+        proxy.stop()

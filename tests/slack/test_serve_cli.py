@@ -82,11 +82,11 @@ def test_a_broken_knowledge_base_stops_serve_with_each_error_at_its_file_and_lin
 
 
 def test_serve_refuses_to_start_without_a_pseudonym_secret_unless_told_it_is_a_trial(
-        tmp_path, caplog: pytest.LogCaptureFixture):
+        slack_kb_dir, tmp_path, caplog: pytest.LogCaptureFixture):
     # Given tokens but no LOG_HMAC_SECRET, and a Slack that cannot be reached
     env = {"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s",
            "SLACK_API_URL": f"http://127.0.0.1:{free_port()}/api/",
-           "ADVISOR_DATA_DIR": str(tmp_path / "data")}
+           "ADVISOR_KB_PATH": str(slack_kb_dir), "ADVISOR_DATA_DIR": str(tmp_path / "data")}
     # When the server starts, Then it stops with one line saying how to set the secret
     code, output = run(env, "--port", str(free_port()))
     assert code == 2 and "\n" not in output
