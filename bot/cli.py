@@ -438,6 +438,10 @@ from bot.slack import cli as slack_cli  # noqa: E402 (Typer only; Bolt loads ins
 
 app.command("serve")(slack_cli.serve)
 
+from bot.doctor import doctor  # noqa: E402 (Typer only; each check loads what it needs)
+
+app.command("doctor")(doctor)
+
 from bot.curation import cli as curation_cli  # noqa: E402 (Typer only; the rest loads lazily)
 
 curation_cli.register(kb_app)

@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 from typing import Annotated
+from urllib.parse import urlsplit
+from urllib.request import proxy_bypass_environment
 
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -50,6 +52,9 @@ class Settings(BaseSettings):
     advisor_dev_set: Path | None = None  # labelled questions for before/after accuracy
     advisor_experts_channel: str | None = None  # where "Ask a person" hands questions over
     advisor_expert_reminder_hours: float = Field(default=48.0, gt=0, le=24 * 90)
+    advisor_allow_generated_secret: bool = False  # trials: serve without LOG_HMAC_SECRET
+    https_proxy: str | None = Field(default=None, repr=False)  # may carry a password
+    no_proxy: str | None = None
 
     @field_validator("advisor_admins", mode="before")
     @classmethod
@@ -102,6 +107,25 @@ class Settings(BaseSettings):
         if not re.match(r"^(sqlite|postgres|postgresql)(\+\w+)?://", value):
             raise ValueError("must start with sqlite://, postgresql:// or postgres://")
         return value
+
+    @field_validator("https_proxy")
+    @classmethod
+    def _https_proxy(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        parts = urlsplit(value if "://" in value else f"http://{value}")
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError("must be a proxy URL such as http://proxy.example:3128")
+        return parts.geturl()
+
+    def proxy_for(self, url: str) -> str | None:
+        """The outbound proxy for `url`: HTTPS_PROXY, unless NO_PROXY names its host."""
+        if not self.https_proxy:
+            return None
+        host = urlsplit(url).hostname or ""
+        if self.no_proxy and proxy_bypass_environment(host, {"no": self.no_proxy}):
+            return None
+        return self.https_proxy
 
     def is_admin(self, user_id: str) -> bool:
         return user_id in self.advisor_admins

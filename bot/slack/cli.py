@@ -22,6 +22,7 @@ def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on (HTTP mode).")] = "0.0.0.0",
 ) -> None:
     """Run the Slack bot: HTTP mode (POST /slack/events, GET /healthz) or --socket."""
+    from bot.doctor import startup_problem
     from bot.settings import SettingsError, load_settings
     from knowledge.errors import AdvisorError, KnowledgeBaseError
 
@@ -33,6 +34,15 @@ def serve(
     except SettingsError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
+    problem = startup_problem(settings)  # a changing pseudonym key, or nowhere to spool
+    if problem:
+        typer.echo(f"error: {problem}", err=True)
+        raise typer.Exit(2)
+    if not settings.log_hmac_secret:
+        logging.getLogger("bot.slack").warning(
+            "LOG_HMAC_SECRET is not set (ADVISOR_ALLOW_GENERATED_SECRET): pseudonyms use the key "
+            "generated in %s; a trial only", settings.advisor_data_dir)
+
     from bot.log.pseudonym import shared_secret_warning
 
     if warning := shared_secret_warning(settings.log_hmac_secret, settings.database_url):

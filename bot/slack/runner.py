@@ -13,6 +13,7 @@ import sys
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote, urlsplit
 
 from slack_bolt import App
 
@@ -21,6 +22,7 @@ from bot.slack.server_parts import ServerParts
 
 if TYPE_CHECKING:
     from slack_bolt.adapter.socket_mode.websocket_client import SocketModeHandler
+    from slack_sdk.web import SlackResponse
 
     from bot.live import LiveAdvisor
     from bot.log import ConversationLog
@@ -70,9 +72,10 @@ def health(live: LiveAdvisor, log: ConversationLog) -> dict[str, Any]:
     return payload
 
 
-def check_slack(settings: Settings) -> None:
+def check_slack(settings: Settings) -> SlackResponse:
     """Call `auth.test` once, so a bad token or an unreachable Slack stops start-up in one
-    line instead of failing every worker's boot."""
+    line instead of failing every worker's boot; its answer (`advisor doctor` reads the
+    granted scopes from its headers)."""
     from slack_sdk.errors import SlackApiError
 
     from bot.settings import SettingsError
@@ -81,7 +84,7 @@ def check_slack(settings: Settings) -> None:
 
     client = make_client(settings)
     try:
-        client.auth_test()
+        return client.auth_test()
     except SlackApiError as exc:
         error = exc.response.get("error") if exc.response is not None else "refused"
         raise SettingsError(f"SLACK_BOT_TOKEN was refused by Slack ({error}): copy the Bot "
@@ -145,7 +148,19 @@ def socket_mode_handler(settings: Settings, parts: ServerParts) -> SocketModeHan
     from slack_bolt.adapter.socket_mode.websocket_client import SocketModeHandler
 
     settings.require("slack_app_token")
-    return SocketModeHandler(parts.app, settings.slack_app_token)
+    return SocketModeHandler(parts.app, settings.slack_app_token,
+                             **websocket_proxy(parts.app.client.proxy))
+
+
+def websocket_proxy(proxy: str | None) -> dict[str, Any]:
+    """The Web API client's proxy (settings' HTTPS_PROXY after NO_PROXY) as the Socket Mode
+    client's options: the websocket is tunnelled through it with CONNECT."""
+    if not proxy:
+        return {}
+    parts = urlsplit(proxy)
+    auth = (unquote(parts.username), unquote(parts.password or "")) if parts.username else None
+    return {"http_proxy_host": parts.hostname, "http_proxy_port": parts.port or 80,
+            "http_proxy_auth": auth, "proxy_type": "http"}
 
 
 def run_socket_mode(settings: Settings, live: LiveAdvisor) -> None:

@@ -22,18 +22,24 @@ def make_client(settings: Settings) -> WebClient:
     """A WebClient that retries failed connections once, HTTP 500/502/503 twice with
     backoff, and a 429 after a short `Retry-After` (see `bot.slack.web_retries`).
 
-    Timeouts are not retried: Slack may already have posted the message.
+    Timeouts are not retried: Slack may already have posted the message. Calls go through
+    HTTPS_PROXY unless NO_PROXY names the Web API's host (Bolt's `respond` follows too).
     """
-    return WebClient(
+    base_url = settings.slack_api_url or SLACK_API
+    proxy = settings.proxy_for(base_url)
+    client = WebClient(
         token=settings.slack_bot_token,
-        base_url=settings.slack_api_url or SLACK_API,
+        base_url=base_url,
         timeout=settings.slack_api_timeout,
+        proxy=proxy,
         retry_handlers=[
             ConnectionErrorRetryHandler(max_retry_count=1),
             ServerErrorRetries(),
             RateLimitRetries(),
         ],
     )
+    client.proxy = proxy  # given None, slack_sdk reads HTTPS_PROXY itself and ignores NO_PROXY
+    return client
 
 
 def slack_call(logger: logging.Logger, what: str, call: Callable[..., T], /, *,

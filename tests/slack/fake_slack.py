@@ -1,10 +1,11 @@
 """A fake Slack Web API on 127.0.0.1, for tests and the benchmark.
 
 Records every call (method, arguments, time received) and answers like Slack does:
-`auth.test` with the bot's ids, `chat.postMessage` with a new ts, `response_url` posts
-with "ok". Tests can queue failures (HTTP status, Slack error, headers such as
-`Retry-After`, delay) per method, optionally for one channel only, and rate-limit a
-channel for a while as Slack does (every call gets 429 until the window ends).
+`auth.test` with the bot's ids (and, when `scopes` is set, the granted scopes in its
+`x-oauth-scopes` header), `chat.postMessage` with a new ts, `response_url` posts with
+"ok". Tests can queue failures (HTTP status, Slack error, headers such as `Retry-After`,
+delay) per method, optionally for one channel only, and rate-limit a channel for a while
+as Slack does (every call gets 429 until the window ends).
 """
 
 from __future__ import annotations
@@ -67,6 +68,7 @@ class FakeSlack:
         self.record = record
         self.on_call = on_call
         self.ws_url = ""
+        self.scopes: str | None = None  # auth.test's x-oauth-scopes header, when set
         self._ts = itertools.count(1)
         self._cond = threading.Condition()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
@@ -153,6 +155,8 @@ class FakeSlack:
         if call.method == "auth.test":
             body |= {"user_id": BOT_USER_ID, "bot_id": BOT_ID, "team_id": TEAM_ID,
                      "user": "advisor", "team": "Test Gov", "url": "https://test.slack.com/"}
+            if self.scopes is not None:
+                return 200, {"x-oauth-scopes": self.scopes}, body
         elif call.method in ("chat.postMessage", "chat.update", "chat.postEphemeral"):
             body |= {"channel": call.args.get("channel"), "ts": f"{9000000000 + next(self._ts)}.000100",
                      "message": {"text": call.args.get("text", "")}}

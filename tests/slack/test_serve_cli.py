@@ -17,7 +17,8 @@ app.command()(serve)
 def run(env: dict[str, str | None], *args: str) -> tuple[int, str]:
     base = {name: None for name in ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN",
                                     "SLACK_API_URL", "PORT", "ADVISOR_ADMINS", "DATABASE_URL",
-                                    "ADVISOR_KB_PATH", "ADVISOR_DATA_DIR")}
+                                    "ADVISOR_KB_PATH", "ADVISOR_DATA_DIR", "LOG_HMAC_SECRET",
+                                    "ADVISOR_ALLOW_GENERATED_SECRET")}
     base["ADVISOR_WATCH_SECONDS"] = "0"
     result = CliRunner().invoke(app, list(args), env={**base, **env})
     return result.exit_code, result.output.strip()
@@ -45,7 +46,7 @@ def test_a_refused_token_or_unreachable_slack_stops_before_serving(slack_kb_dir,
     fake.fail("auth.test", Failure(error="invalid_auth"))
     env = {"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s",
            "SLACK_API_URL": fake.base_url, "ADVISOR_KB_PATH": str(slack_kb_dir),
-           "ADVISOR_DATA_DIR": str(tmp_path)}
+           "ADVISOR_DATA_DIR": str(tmp_path), "LOG_HMAC_SECRET": "s"}
     try:
         code, output = run(env, "--port", str(free_port()))
     finally:
@@ -70,7 +71,7 @@ def test_a_broken_knowledge_base_stops_serve_with_each_error_at_its_file_and_lin
     line_no = next(i for i, line in enumerate(lines, 1) if line.strip().startswith("- id:"))
     lines[line_no - 1] = lines[line_no - 1].split("- id:")[0] + "- id: Not A Slug!"
     target.write_text("\n".join(lines) + "\n")
-    env = {"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s",
+    env = {"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s", "LOG_HMAC_SECRET": "s",
            "ADVISOR_KB_PATH": str(broken), "ADVISOR_DATA_DIR": str(tmp_path / "data")}
     # When the server starts, Then it refuses, naming the file and line and the real command
     code, output = run(env, "--port", str(free_port()))
@@ -78,3 +79,30 @@ def test_a_broken_knowledge_base_stops_serve_with_each_error_at_its_file_and_lin
     assert "error: the knowledge base has 1 error(s); not serving" in output
     assert f"{target.name}:{line_no}" in output
     assert "`advisor kb validate`" in output and "kb check" not in output
+
+
+def test_serve_refuses_to_start_without_a_pseudonym_secret_unless_told_it_is_a_trial(
+        slack_kb_dir, tmp_path, caplog: pytest.LogCaptureFixture):
+    # Given tokens but no LOG_HMAC_SECRET, and a Slack that cannot be reached
+    env = {"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s",
+           "SLACK_API_URL": f"http://127.0.0.1:{free_port()}/api/",
+           "ADVISOR_KB_PATH": str(slack_kb_dir), "ADVISOR_DATA_DIR": str(tmp_path / "data")}
+    # When the server starts, Then it stops with one line saying how to set the secret
+    code, output = run(env, "--port", str(free_port()))
+    assert code == 2 and "\n" not in output
+    assert output.startswith("error: LOG_HMAC_SECRET is not set: without it every new machine")
+    assert "ADVISOR_ALLOW_GENERATED_SECRET=1 for a trial" in output
+    assert not (tmp_path / "data" / "log-hmac.key").exists()
+    # And with the trial override it goes on, as far as the unreachable Slack
+    code, output = run({**env, "ADVISOR_ALLOW_GENERATED_SECRET": "1"}, "--port", str(free_port()))
+    assert code == 2 and "error: cannot reach Slack's Web API" in output
+    assert "LOG_HMAC_SECRET is not set (ADVISOR_ALLOW_GENERATED_SECRET)" in caplog.text
+
+
+def test_serve_refuses_to_start_when_the_data_folder_cannot_be_written(tmp_path):
+    (tmp_path / "a-file").write_text("")
+    env = {"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_APP_TOKEN": "xapp-1", "LOG_HMAC_SECRET": "s",
+           "ADVISOR_DATA_DIR": str(tmp_path / "a-file" / "data")}
+    code, output = run(env, "--socket")
+    assert code == 2 and "\n" not in output
+    assert output.startswith(f"error: ADVISOR_DATA_DIR {tmp_path}/a-file/data is not writable")
