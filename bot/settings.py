@@ -47,6 +47,7 @@ class Settings(BaseSettings):
     retention_days: int = Field(default=180, ge=1)
     advisor_watch_seconds: float = Field(default=2.0, ge=0, le=3600)  # 0: don't watch the files
     advisor_dev_set: Path | None = None  # labelled questions for before/after accuracy
+    advisor_queue_depth: int = Field(default=100, ge=1, le=100_000)  # events waiting per worker
 
     @field_validator("advisor_admins", mode="before")
     @classmethod
