@@ -4,7 +4,8 @@ The request thread verifies an event, puts it here and answers 200 at once: it n
 for Bolt's middleware, the claim, the advisor or Slack's Web API. `threads` threads take
 events in order and hand each to `handle` (Bolt's `dispatch`), which runs the listener in
 that same thread (`ListenerExecutor`), so at most `threads` events are worked on and
-`depth` wait. An event that finds the queue full is shed: still acknowledged (a refusal would
+`depth` wait; those threads run at a lower CPU priority than the request thread
+(`thread_priority.py`). An event that finds the queue full is shed: still acknowledged (a refusal would
 only make Slack retry it, into the same queue), counted, and handed to `on_shed` (a short
 "busy" reply). Slash commands, clicks and modals never queue here: Bolt's listener threads
 take them, so their acknowledgement is not kept behind a backlog of messages.
@@ -24,6 +25,8 @@ import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, Generic, TypeVar
+
+from bot.thread_priority import yield_cpu
 
 DEFAULT_DEPTH = 100
 """Events that may wait per worker: at about 150 answers/s per worker, under a second."""
@@ -108,6 +111,7 @@ class EventQueue(Generic[Item]):
 
     def _run(self) -> None:
         _here.inline = True
+        yield_cpu()
         while (item := self._queue.get()) is not None:
             with self._lock:
                 self._working += 1
