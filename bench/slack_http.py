@@ -14,6 +14,9 @@ rows expected vs stored and duplicate replies.
     python bench/slack_http.py --quick          # 3 s per rate instead of 8 (~3 minutes)
     python bench/slack_http.py --setups sqlite,kill --rates 100,400 --json
 
+The fake runs at nice 10 (Slack's own servers take none of the server's CPU in
+production); the load generator, which stands for Slack too, at the normal priority.
+
 PostgreSQL: `--pg` (or TEST_DATABASE_URL, as the tests) names a server where a private
 database is created for the run and dropped after; unreachable, those setups are skipped.
 """
@@ -51,6 +54,10 @@ def run_fake(ports: mp.Queue, posts: mp.Queue) -> None:
     """The fake Web API, in its own process; reports (thread_ts, time, kind) of each post,
     kind being "answer", "busy" (the shed notice) or "other"."""
     from tests.slack.fake_slack import FakeSlack
+
+    # Slack's Web API runs on Slack's machines, not on the server's cores: the fake yields
+    # the CPU as the server's own background threads do (`bot/thread_priority.py`)
+    os.nice(10)
 
     def on_call(call) -> None:
         if call.method == "chat.postMessage":

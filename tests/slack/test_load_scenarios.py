@@ -7,15 +7,13 @@ from __future__ import annotations
 import itertools
 import json
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from bot.slack.busy import BUSY
 from bot.slack.event_queue import DEFAULT_THREADS
 from bot.slack.listeners.messages import ANSWER_EVENT
-from tests.factories import Server
-from tests.slack.conftest import start_server
+from tests.slack.conftest import health, queues_idle, start_server
 from tests.slack.fake_slack import FakeSlack
 from tests.slack.payloads import FORM, command_body, event_body, mention, signed_headers
 from tests.waiting import eventually
@@ -23,21 +21,6 @@ from tests.waiting import eventually
 pytestmark = pytest.mark.timeout(180)
 DEPTH = 2
 _channels = itertools.count(1)
-
-
-def health(server: Server) -> dict[str, Any]:
-    status, body = server.request("GET", "/healthz")
-    assert status == 200
-    return json.loads(body)
-
-
-def idle(server: Server) -> dict[str, Any] | None:
-    """The health of a one-worker server once its queues are empty and nothing is in hand."""
-    payload = health(server)
-    load = payload["load"]
-    done = (load["waiting"] == load["working"] == 0
-            and load["handled"] == load["queued"] and load["busy_notices"]["waiting"] == 0)
-    return payload if done else None
 
 
 @pytest.fixture(scope="module")
@@ -77,7 +60,7 @@ def test_a_burst_past_the_queue_is_acked_shed_visibly_and_every_question_gets_on
         assert status == 200 and "How to use" in json.loads(ack)["text"]
     finally:
         fake.release("chat.postMessage")
-    after = eventually(lambda: idle(server), "the queues to empty")
+    [after] = eventually(lambda: queues_idle(server, 1), "the queues to empty").values()
     # Then each question got exactly one reply: queued ones an answer, shed ones the notice
     posts = {c: [p for p in fake.calls_of("chat.postMessage") if p.args.get("channel") == c]
              for c in channels}
