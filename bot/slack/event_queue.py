@@ -5,13 +5,13 @@ for Bolt's middleware, the claim, the advisor or Slack's Web API. `threads` thre
 events in order and hand each to `handle` (Bolt's `dispatch`), which runs the listener in
 that same thread (`ListenerExecutor`), so at most `threads` events are worked on and
 `depth` wait; those threads run at a lower CPU priority than the request thread
-(`thread_priority.py`). An event that finds the queue full is shed: still acknowledged (a refusal would
-only make Slack retry it, into the same queue), counted, and handed to `on_shed` (a short
-"busy" reply). Slash commands, clicks and modals never queue here: Bolt's listener threads
+(`thread_priority.py`). An event that finds the queue full is shed: still acknowledged (a
+refusal would only make Slack retry it, into the same queue), counted, and handed to
+`on_shed` (a short "busy" reply). Slash commands, clicks and modals never queue here: Bolt's listener threads
 take them, so their acknowledgement is not kept behind a backlog of messages.
 
 A queued event lives in this process's memory only: a worker killed with `kill -9` loses
-the events still waiting in it (their answers, not any record already written).
+the events waiting in it and those in hand (their answers; no record already written).
 """
 
 from __future__ import annotations
@@ -63,18 +63,19 @@ class EventQueue(Generic[Item]):
 
     def submit(self, item: Item) -> bool:
         """Queue `item` (True), or shed it when `depth` items already wait (False)."""
+        with self._lock:  # counted first, so "handled" never runs ahead of "queued"
+            self._counts["queued"] += 1
         try:
             self._queue.put_nowait(item)
         except queue.Full:
             with self._lock:
+                self._counts["queued"] -= 1
                 self._counts["shed"] += 1
                 self._last_shed = self.clock()
                 self._last_shed_at = _now()
             if self.on_shed is not None:
                 self.on_shed(item)
             return False
-        with self._lock:
-            self._counts["queued"] += 1
         return True
 
     def health(self) -> dict[str, Any]:
