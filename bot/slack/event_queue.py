@@ -80,14 +80,16 @@ class EventQueue(Generic[Item]):
 
     def health(self) -> dict[str, Any]:
         """`{"status": "ok" | "shedding", "pid", "waiting", "working", "depth", "threads",
-        "queued", "shed", "handled", "last_shed_at"}`: counts are since the worker started;
-        "shedding" for `SHEDDING_SECONDS` after an event was shed."""
+        "capacity", "queued", "shed", "handled", "last_shed_at"}`: capacity is the events
+        held at once (waiting and in hand); counts are since the worker started; "shedding"
+        for `SHEDDING_SECONDS` after an event was shed."""
         with self._lock:
             recent = (self._last_shed is not None
                       and self.clock() - self._last_shed < SHEDDING_SECONDS)
             return {"status": "shedding" if recent else "ok", "pid": os.getpid(),
                     "waiting": self._queue.qsize(), "working": self._working,
                     "depth": self.depth, "threads": self.threads,
+                    "capacity": self.depth + self.threads,
                     "queued": self._counts["queued"], "shed": self._counts["shed"],
                     "handled": self._counts["done"], "last_shed_at": self._last_shed_at}
 

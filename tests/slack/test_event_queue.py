@@ -38,7 +38,7 @@ def test_items_past_the_threads_and_the_depth_are_shed_counted_and_the_rest_hand
         health = queue.health()
         assert health | {"last_shed_at": None, "pid": None} == {
             "status": "shedding", "pid": None, "waiting": 2, "working": 2, "depth": 2,
-            "threads": 2, "queued": 4, "shed": 3, "handled": 0, "last_shed_at": None}
+            "threads": 2, "capacity": 4, "queued": 4, "shed": 3, "handled": 0, "last_shed_at": None}
         assert health["last_shed_at"] and health["pid"] == os.getpid()
     finally:
         gate.set()

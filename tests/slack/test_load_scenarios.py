@@ -50,6 +50,7 @@ def test_a_burst_past_the_queue_is_acked_shed_visibly_and_every_question_gets_on
         # And /healthz says the worker sheds, with the queue's depth and what it shed
         assert during["status"] == "busy" and load["status"] == "shedding"
         assert load["depth"] == DEPTH and load["threads"] == DEFAULT_THREADS
+        assert load["capacity"] == DEPTH + DEFAULT_THREADS
         assert load["queued"] + load["shed"] == len(channels)
         assert load["shed"] >= len(channels) - DEFAULT_THREADS - DEPTH
         assert load["working"] + load["waiting"] == load["queued"]
