@@ -17,6 +17,7 @@ from concurrent.futures import Future
 from typing import TYPE_CHECKING
 
 from bot.answer import Answer
+from bot.thread_priority import yield_cpu
 
 if TYPE_CHECKING:
     from bot.advisor import Advisor
@@ -57,6 +58,7 @@ class BatchingAdvisor:
         self._thread.join(timeout=10)
 
     def _run(self) -> None:
+        yield_cpu()  # a batch is the heaviest work: it must not delay acknowledgements
         with _lean_sklearn():
             while True:
                 first = self._queue.get()

@@ -55,6 +55,7 @@ class Settings(BaseSettings):
     advisor_allow_generated_secret: bool = False  # trials: serve without LOG_HMAC_SECRET
     https_proxy: str | None = Field(default=None, repr=False)  # may carry a password
     no_proxy: str | None = None
+    advisor_queue_depth: int = Field(default=100, ge=1, le=100_000)  # events waiting per worker
 
     @field_validator("advisor_admins", mode="before")
     @classmethod

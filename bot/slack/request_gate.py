@@ -9,7 +9,9 @@ refusal is one log line with the status, the reason and the size: never the body
 - 400: a body that is not UTF-8, or signed but not a Slack payload (not JSON or a form, not
   an object, nested deeper than `MAX_DEPTH`, containers of the wrong kind: `inbound.py`).
 
-Bolt's own `RequestVerification` still runs behind the gate.
+Bolt's own `RequestVerification` still runs behind the gate. With `events`, an Events API
+delivery that passes is handed to it (a bounded queue: `event_queue.py`) and acknowledged
+with 200 at once; everything else goes to Bolt in the request's thread.
 """
 
 from __future__ import annotations
@@ -59,8 +61,10 @@ class SlackGate:
     """A WSGI app for `POST /slack/events`: refuses what is not Slack's, then asks Bolt."""
 
     def __init__(self, app: App, *, signing_secret: str, max_body: int = MAX_BODY,
-                 max_depth: int = MAX_DEPTH):
+                 max_depth: int = MAX_DEPTH,
+                 events: Callable[[BoltRequest], object] | None = None):
         self.app = app
+        self.events = events
         self.verifier = SignatureVerifier(signing_secret)
         self.max_body = max_body
         self.max_depth = max_depth
@@ -81,6 +85,10 @@ class SlackGate:
                         size or environ.get("CONTENT_LENGTH") or 0)
             error = "invalid request" if refusal.status == 401 else refusal.reason
             return _respond(start_response, refusal.status, {"error": error})
+        if self.events is not None and request.body.get("type") == "event_callback":
+            self.events(request)  # queued or shed: acknowledged either way
+            start_response("200 OK", [("Content-Length", "0")])
+            return [b""]
         response = self.app.dispatch(request)
         out = WsgiHttpResponse(status=response.status, headers=response.headers,
                                body=response.body)

@@ -22,10 +22,10 @@ from bot.slack.server_parts import ServerParts
 
 if TYPE_CHECKING:
     from slack_bolt.adapter.socket_mode.websocket_client import SocketModeHandler
+    from slack_bolt.request import BoltRequest
     from slack_sdk.web import SlackResponse
 
     from bot.live import LiveAdvisor
-    from bot.log import ConversationLog
     from bot.settings import Settings
 
 SWITCH_INTERVAL = 0.0005
@@ -43,8 +43,9 @@ class AdvisorWSGI:
     """Routes `POST /slack/events` through the request gate to Bolt and answers
     `GET /healthz`; 404 otherwise."""
 
-    def __init__(self, app: App, *, signing_secret: str, health: Callable[[], dict[str, Any]]):
-        self.slack = SlackGate(app, signing_secret=signing_secret)
+    def __init__(self, app: App, *, signing_secret: str, health: Callable[[], dict[str, Any]],
+                 events: Callable[[BoltRequest], object] | None = None):
+        self.slack = SlackGate(app, signing_secret=signing_secret, events=events)
         self.health = health
 
     def __call__(self, environ: dict[str, Any],
@@ -62,13 +63,18 @@ class AdvisorWSGI:
         return [b"Not Found"]
 
 
-def health(live: LiveAdvisor, log: ConversationLog) -> dict[str, Any]:
-    """The live versions and this worker's conversation log: "degraded" while the log
-    cannot write (answers still go out), with its failure counts since start."""
+def health(live: LiveAdvisor, parts: ServerParts) -> dict[str, Any]:
+    """The live versions, this worker's conversation log and its event queue: "degraded"
+    while the log cannot write (answers still go out), else "busy" for a minute after an
+    event was shed; counts are since the worker started."""
     payload = live.health()
-    payload["log"] = log.health.to_json()
+    payload["log"] = parts.log.health.to_json()
+    if parts.events is not None and parts.notices is not None:
+        payload["load"] = {**parts.events.health(), "busy_notices": parts.notices.health()}
     if payload["log"]["status"] != "ok":
         payload["status"] = "degraded"
+    elif payload.get("load", {}).get("status") == "shedding":
+        payload["status"] = "busy"
     return payload
 
 
@@ -136,8 +142,10 @@ def http_server(settings: Settings, live: LiveAdvisor, *, port: int, workers: in
         def load(self) -> AdvisorWSGI:
             sys.setswitchinterval(SWITCH_INTERVAL)
             parts = state["parts"] = ServerParts(settings, live, ConversationLog.from_settings(settings))
-            return AdvisorWSGI(parts.app, health=lambda: health(live, parts.log),
-                               signing_secret=settings.slack_signing_secret or "")
+            events = parts.events
+            return AdvisorWSGI(parts.app, health=lambda: health(live, parts),
+                               signing_secret=settings.slack_signing_secret or "",
+                               events=events.submit if events is not None else None)
 
     return AdvisorHTTPServer()
 

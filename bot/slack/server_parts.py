@@ -1,19 +1,23 @@
 """What one serving process runs, assembled in one place for HTTP workers and Socket Mode:
 its conversation log, batching advisor, listener threads, poster of answers, curator, Bolt
-app and weekly review reminders."""
+app, weekly review reminders and, over HTTP, the bounded queue of events with its busy
+notices."""
 
 from __future__ import annotations
 
 import logging
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from bot.batching_advisor import BatchingAdvisor
 from bot.slack.app import LISTENER_THREADS, build_app
+from bot.slack.busy import BusyNotices
 from bot.slack.channel_posts import ChannelPosts
+from bot.slack.event_queue import EventQueue, ListenerExecutor
 
 if TYPE_CHECKING:
     from slack_bolt import App
+    from slack_bolt.request import BoltRequest
 
     from bot.curation.service import Curator
     from bot.live import LiveAdvisor
@@ -28,16 +32,20 @@ class ServerParts:
     """Starts `log` and builds the rest around `live`; `close()` stops them in order.
 
     Answers come from `live.current` through a batching thread, so a reloaded knowledge
-    base applies to the next question. `build_app` calls `auth.test` once.
+    base applies to the next question. `build_app` calls `auth.test` once. Over HTTP,
+    `events` takes Slack's events from the request thread (`submit`) and sheds those beyond
+    `ADVISOR_QUEUE_DEPTH` with a busy notice; Socket Mode dispatches in place.
     """
 
     def __init__(self, settings: Settings, live: LiveAdvisor, log: ConversationLog, *,
                  socket_mode: bool = False):
         self.log = log
         self.advisor = BatchingAdvisor(lambda: live.current)
-        self.executor = ThreadPoolExecutor(LISTENER_THREADS, thread_name_prefix="listener")
+        self.executor = ListenerExecutor(LISTENER_THREADS, thread_name_prefix="listener")
         self.posts = ChannelPosts()
         self.reminders: ReminderSchedule | None = None
+        self.notices: BusyNotices | None = None
+        self.events: EventQueue[BoltRequest] | None = None
         try:
             log.start()
             self.app: App = build_app(settings, self.advisor, log, socket_mode=socket_mode,
@@ -45,6 +53,10 @@ class ServerParts:
                                       posts=self.posts,
                                       curator=make_curator(settings, live, log))
             self.reminders = reminders(self.app, live, log, settings).start()
+            if not socket_mode:
+                notices = self.notices = BusyNotices(self.app.client, self.posts)
+                self.events = EventQueue(dispatcher(self.app), depth=settings.advisor_queue_depth,
+                                         on_shed=lambda request: notices.shed(request.body))
         except BaseException:
             self.close()
             raise
@@ -54,10 +66,29 @@ class ServerParts:
         then flush the log."""
         if self.reminders is not None:
             self.reminders.stop()
+        if self.events is not None:
+            self.events.close()
+        if self.notices is not None:
+            self.notices.close()
         self.executor.shutdown(wait=True)
         self.posts.close()
         self.advisor.close()
         self.log.close()
+
+
+def dispatcher(app: App) -> Callable[[BoltRequest], None]:
+    """Bolt's dispatch for a queued event; one log line (its type, nothing it carries) when
+    no listener took it, since Slack was told 200 already."""
+
+    def dispatch(request: BoltRequest) -> None:
+        response = app.dispatch(request)
+        if response.status >= 400:
+            event = request.body.get("event")
+            kind = event.get("type") if isinstance(event, dict) else None
+            logger.warning("Slack event %.40s was not handled (Bolt answered %d)",
+                           kind, response.status)
+
+    return dispatch
 
 
 def make_curator(settings: Settings, live: LiveAdvisor, log: ConversationLog) -> Curator:

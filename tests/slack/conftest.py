@@ -3,8 +3,10 @@ Slack Web API, and the production server started against it."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -31,6 +33,29 @@ def start_server(fake: FakeSlack, kb_dir: Path, data: Path, *, workers: int = 2,
     server = Server(settings, workers=workers, log_path=data / "server.log").start()
     server.data = data
     return server
+
+
+def health(server: Server) -> dict[str, Any]:
+    """One worker's `/healthz` (whichever gunicorn hands the connection to)."""
+    status, body = server.request("GET", "/healthz")
+    assert status == 200
+    return json.loads(body)
+
+
+def queues_idle(server: Server, workers: int) -> dict[int, dict[str, Any]] | None:
+    """Each worker's `/healthz` by pid once all `workers` were seen with nothing queued, in
+    hand or waiting to be posted as a busy notice; None before (for `eventually`)."""
+    seen: dict[int, dict[str, Any]] = {}
+    for _ in range(20 * workers):
+        payload = health(server)
+        load = payload["load"]
+        if (load["waiting"] or load["working"] or load["handled"] != load["queued"]
+                or load["busy_notices"]["waiting"]):
+            return None
+        seen[load["pid"]] = payload
+        if len(seen) == workers:
+            return seen
+    return None
 
 
 @pytest.fixture(scope="session")

@@ -4,8 +4,9 @@ Records every call (method, arguments, time received) and answers like Slack doe
 `auth.test` with the bot's ids (and, when `scopes` is set, the granted scopes in its
 `x-oauth-scopes` header), `chat.postMessage` with a new ts, `response_url` posts with
 "ok". Tests can queue failures (HTTP status, Slack error, headers such as `Retry-After`,
-delay) per method, optionally for one channel only, and rate-limit a channel for a while
-as Slack does (every call gets 429 until the window ends).
+delay) per method, optionally for one channel only, rate-limit a channel for a while as
+Slack does (every call gets 429 until the window ends), and hold every call of a method
+until released (a Slack that is slow for as long as a test needs).
 """
 
 from __future__ import annotations
@@ -62,6 +63,8 @@ class FakeSlack:
         self.calls: list[Call] = []
         self.failures: dict[str, list[Failure]] = {}
         self.limits: list[RateLimit] = []
+        self.holds: dict[str, threading.Event] = {}
+        self.held: dict[str, int] = {}  # method -> calls waiting on its hold now
         self.replies: dict[str, list[dict[str, Any]]] = {}  # thread_ts -> messages
         self.history: dict[str, list[dict[str, Any]]] = {}  # channel -> top-level messages
         self.keep_posts = keep_posts  # posts show up in conversations.replies / .history
@@ -100,6 +103,9 @@ class FakeSlack:
             self.failures.clear()
             self.limits.clear()
             self.replies.clear()
+            for gate in self.holds.values():
+                gate.set()
+            self.holds.clear()
             self.history.clear()
 
     def fail(self, method: str, *failures: Failure) -> None:
@@ -113,6 +119,35 @@ class FakeSlack:
         with self._cond:
             self.limits.append(RateLimit(method, channel, time.monotonic() + seconds,
                                          retry_after))
+
+    def hold(self, method: str) -> None:
+        """From now on, calls of `method` wait (unanswered) until `release(method)`."""
+        with self._cond:
+            self.holds[method] = threading.Event()
+
+    def release(self, method: str) -> None:
+        with self._cond:
+            gate = self.holds.pop(method, None)
+        if gate is not None:
+            gate.set()
+
+    def wait_held(self, method: str, count: int, *, timeout: float = 15.0) -> None:
+        """Block until `count` calls of `method` wait on its hold."""
+        with self._cond:
+            if not self._cond.wait_for(lambda: self.held.get(method, 0) >= count, timeout):
+                raise AssertionError(f"expected {count} held {method} call(s), "
+                                     f"got {self.held.get(method, 0)}")
+
+    def _wait_on_hold(self, method: str) -> None:
+        with self._cond:
+            gate = self.holds.get(method)
+            if gate is None:
+                return
+            self.held[method] = self.held.get(method, 0) + 1
+            self._cond.notify_all()
+        gate.wait(60)
+        with self._cond:
+            self.held[method] -= 1
 
     def calls_of(self, method: str) -> list[Call]:
         with self._cond:
@@ -133,6 +168,7 @@ class FakeSlack:
     # -- HTTP -------------------------------------------------------------------------------
 
     def _answer(self, call: Call) -> tuple[int, dict[str, str], dict[str, Any] | str]:
+        self._wait_on_hold(call.method)
         channel = call.args.get("channel")
         with self._cond:
             limit = next((lim for lim in self.limits if lim.method == call.method

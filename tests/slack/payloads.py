@@ -13,6 +13,8 @@ from slack_sdk.signature import SignatureVerifier
 from tests.slack.fake_slack import BOT_USER_ID, TEAM_ID
 
 SECRET = "test-signing-secret"
+FORM = "application/x-www-form-urlencoded"
+"""The content type of slash commands and interactions."""
 _ids = itertools.count(1)
 
 

@@ -16,7 +16,7 @@ import pytest
 
 from bot.slack import values as v
 from tests.factories import Server, make_log
-from tests.slack.conftest import start_server
+from tests.slack.conftest import queues_idle, start_server
 from tests.slack.fake_slack import BOT_ID, BOT_USER_ID, Failure, FakeSlack
 from tests.slack.payloads import (
     action_body,
@@ -29,6 +29,7 @@ from tests.slack.payloads import (
     new_ts,
     signed_headers,
 )
+from tests.waiting import eventually
 
 pytestmark = pytest.mark.timeout(120)
 _channels = itertools.count(1)
@@ -338,3 +339,6 @@ def test_every_event_the_manifest_subscribes_to_is_handled_not_404(server, fake)
             event["assistant_thread"] = {"user_id": "U0000USER", "channel_id": event["channel"],
                                          "thread_ts": ts, "context": {}}
         assert send_event(server, event)[0] == 200, name
+    # and every one found its listener (the 200 comes from the queue, before Bolt looks)
+    eventually(lambda: queues_idle(server, 2), "both workers' queues to empty")
+    assert "was not handled" not in server.log()
