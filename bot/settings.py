@@ -21,6 +21,8 @@ TEAM_USER = re.compile(r"^[TE][A-Z0-9]{2,}:[UW][A-Z0-9]{2,}$")
 BOT_SCOPES = ("app_mentions:read", "assistant:write", "channels:history", "groups:history",
               "chat:write", "commands", "im:history", "im:write")
 """The bot scopes an OAuth install asks for (manifest.yaml's `oauth_config.scopes.bot`)."""
+OAUTH_NEEDS_HTTP = ("OAuth distribution (SLACK_CLIENT_ID) needs HTTP mode: Slack sends "
+                    "installs to /slack/oauth_redirect; run `advisor serve` without --socket")
 
 
 class SettingsError(AdvisorError):

@@ -39,11 +39,20 @@ each new one would take it over from the last."""
 
 class AdvisorWSGI:
     """Routes `POST /slack/events` through the request gate to Bolt and answers
-    `GET /healthz`; 404 otherwise."""
+    `GET /healthz`; with OAuth distribution, Bolt also answers `GET /slack/install` and
+    `GET /slack/oauth_redirect` (no signature there: the OAuth state guards them); 404
+    otherwise."""
 
     def __init__(self, app: App, *, signing_secret: str, health: Callable[[], dict[str, Any]]):
         self.slack = SlackGate(app, signing_secret=signing_secret)
         self.health = health
+        self.oauth_paths: frozenset[str] = frozenset()
+        if app.oauth_flow is not None:
+            from slack_bolt.adapter.wsgi import SlackRequestHandler
+
+            self.oauth = SlackRequestHandler(app, path=EVENTS_PATH)
+            self.oauth_paths = frozenset({app.oauth_flow.install_path,
+                                          app.oauth_flow.redirect_uri_path})
 
     def __call__(self, environ: dict[str, Any],
                  start_response: Callable[..., Any]) -> Iterable[bytes]:
@@ -55,6 +64,8 @@ class AdvisorWSGI:
             return [body] if method == "GET" else [b""]
         if path == EVENTS_PATH and method == "POST":
             return self.slack(environ, start_response)
+        if path in self.oauth_paths and method == "GET":
+            return self.oauth(environ, start_response)
         start_response("404 Not Found", [("Content-Type", "text/plain"),
                                          ("Content-Length", "9")])
         return [b"Not Found"]
@@ -72,13 +83,16 @@ def health(live: LiveAdvisor, log: ConversationLog) -> dict[str, Any]:
 
 def check_slack(settings: Settings) -> None:
     """Call `auth.test` once, so a bad token or an unreachable Slack stops start-up in one
-    line instead of failing every worker's boot."""
+    line instead of failing every worker's boot. With OAuth distribution there is no token
+    yet: each installed team's is checked on its requests."""
     from slack_sdk.errors import SlackApiError
 
     from bot.settings import SettingsError
     from bot.slack.web import make_client
     from knowledge.errors import AdvisorError
 
+    if settings.oauth_mode:
+        return
     client = make_client(settings)
     try:
         client.auth_test()

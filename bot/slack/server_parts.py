@@ -14,6 +14,7 @@ from bot.slack.channel_posts import ChannelPosts
 
 if TYPE_CHECKING:
     from slack_bolt import App
+    from slack_sdk import WebClient
 
     from bot.curation.service import Curator
     from bot.live import LiveAdvisor
@@ -44,7 +45,7 @@ class ServerParts:
                                       listener_executor=self.executor, live=live,
                                       posts=self.posts,
                                       curator=make_curator(settings, live, log))
-            self.reminders = reminders(self.app, live, log).start()
+            self.reminders = reminders(settings, self.app, live, log).start()
         except BaseException:
             self.close()
             raise
@@ -67,9 +68,23 @@ def make_curator(settings: Settings, live: LiveAdvisor, log: ConversationLog) ->
     return Curator(settings=settings, log=log, kb_path=live.kb_path, live=live)
 
 
-def reminders(app: App, live: LiveAdvisor, log: ConversationLog) -> ReminderSchedule:
+def reminders(settings: Settings, app: App, live: LiveAdvisor,
+              log: ConversationLog) -> ReminderSchedule:
     """The weekly review reminders, checked now and hourly (sent once a week per owner)."""
     from bot.slack.reminders import ReminderSchedule, send_stale_reminders
 
     return ReminderSchedule(
-        lambda: send_stale_reminders(app.client, log, live.current.kb, logger), logger)
+        lambda: send_stale_reminders(bot_clients(settings, app, log), log, live.current.kb,
+                                     logger), logger)
+
+
+def bot_clients(settings: Settings, app: App, log: ConversationLog) -> list[WebClient]:
+    """The clients the bot acts through outside a request: the app's, with one bot token;
+    one per installed workspace (or organisation), with OAuth distribution."""
+    if not settings.oauth_mode:
+        return [app.client]
+    from bot.slack.installations import Installations
+    from bot.slack.web import make_client
+
+    installed = Installations.on(log.database.engine, client_id=str(settings.slack_client_id))
+    return [make_client(settings, token=bot.bot_token) for bot in installed.bots()]

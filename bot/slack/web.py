@@ -18,14 +18,16 @@ T = TypeVar("T")
 SLACK_API = "https://slack.com/api/"
 
 
-def make_client(settings: Settings) -> WebClient:
-    """A WebClient that retries failed connections once, HTTP 500/502/503 twice with
-    backoff, and a 429 after a short `Retry-After` (see `bot.slack.web_retries`).
+def make_client(settings: Settings, *, token: str | None = None) -> WebClient:
+    """A WebClient with `token` (default: SLACK_BOT_TOKEN; with OAuth distribution, one
+    installed team's bot token) that retries failed connections once, HTTP 500/502/503
+    twice with backoff, and a 429 after a short `Retry-After` (see `bot.slack.web_retries`).
 
-    Timeouts are not retried: Slack may already have posted the message.
+    Timeouts are not retried: Slack may already have posted the message. Listeners never
+    build one: they use Bolt's per-request `client`, which carries the team's token.
     """
     return WebClient(
-        token=settings.slack_bot_token,
+        token=token or settings.slack_bot_token,
         base_url=settings.slack_api_url or SLACK_API,
         timeout=settings.slack_api_timeout,
         retry_handlers=[

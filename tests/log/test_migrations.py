@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import multiprocessing
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
@@ -82,7 +83,7 @@ def test_many_processes_starting_at_once_upgrade_sqlite_once(tmp_path: Path) -> 
     assert revisions == [head_revision()] * 4
 
 
-def _only(tables: set[str] | tuple[str, ...]):  # noqa: ANN202
+def _only(tables: set[str] | tuple[str, ...]) -> Callable[..., bool]:
     """An autogenerate filter that compares only `tables`: other areas keep their tables in
     the same database (curation, Slack installations)."""
 

@@ -28,13 +28,22 @@ def new_ts() -> str:
     return f"{int(time.time())}.{next(_ids):06d}"
 
 
-def event_body(event: dict[str, Any], *, event_id: str | None = None) -> str:
-    return json.dumps({
-        "token": "legacy", "team_id": TEAM_ID, "api_app_id": "A0000001",
+def event_body(event: dict[str, Any], *, event_id: str | None = None, team_id: str = TEAM_ID,
+               enterprise_id: str | None = None, bot_user_id: str = BOT_USER_ID,
+               is_enterprise_install: bool = False) -> str:
+    """An event as Slack delivers it to the app installed in `team_id` (or, for an org-wide
+    install, in the organisation `enterprise_id`)."""
+    body: dict[str, Any] = {
+        "token": "legacy", "team_id": team_id, "api_app_id": "A0000001",
         "type": "event_callback", "event_id": event_id or f"Ev{next(_ids):08d}",
         "event_time": int(time.time()), "event": event,
-        "authorizations": [{"team_id": TEAM_ID, "user_id": BOT_USER_ID, "is_bot": True}],
-    })
+        "authorizations": [{"team_id": None if is_enterprise_install else team_id,
+                            "enterprise_id": enterprise_id, "user_id": bot_user_id,
+                            "is_bot": True, "is_enterprise_install": is_enterprise_install}],
+    }
+    if enterprise_id:
+        body |= {"enterprise_id": enterprise_id, "is_ext_shared_channel": False}
+    return json.dumps(body)
 
 
 def mention(text: str, *, user: str = "U0000USER", channel: str = "C0000CHAN",

@@ -130,9 +130,9 @@ def test_the_weekly_reminder_goes_to_each_slack_owner_once_a_week(slack_advisor,
     today = dt.date(2030, 1, 7)  # a Monday: every entry is overdue by then
     client = Recorder()
 
-    first = send_stale_reminders(client, slack_log, mine, logger, today=today)
-    again = send_stale_reminders(client, slack_log, mine, logger, today=today + dt.timedelta(days=3))
-    next_week = send_stale_reminders(client, slack_log, mine, logger,
+    first = send_stale_reminders([client], slack_log, mine, logger, today=today)
+    again = send_stale_reminders([client], slack_log, mine, logger, today=today + dt.timedelta(days=3))
+    next_week = send_stale_reminders([client], slack_log, mine, logger,
                                      today=today + dt.timedelta(days=7))
 
     assert (first, again, next_week) == (1, 0, 1)
@@ -140,3 +140,34 @@ def test_the_weekly_reminder_goes_to_each_slack_owner_once_a_week(slack_advisor,
     assert dm["channel"] == owner and dm["text"] == "2 strategies are due for review"
     assert [b["accessory"]["value"] for b in dm["blocks"] if "accessory" in b] == [
         v.pack(e=entries[0].id, o=1), v.pack(e=entries[1].id, o=1)]
+
+
+def _owned_by(kb: KnowledgeBase, owner: str) -> KnowledgeBase:
+    """`kb` with its first topic's first entry owned by `owner` (overdue by 2030)."""
+    topic = kb.topics[0]
+    entries = (dataclasses.replace(topic.entries[0], owner=owner), *topic.entries[1:])
+    return dataclasses.replace(kb, topics=(dataclasses.replace(topic, entries=entries),
+                                           *kb.topics[1:]))
+
+
+def test_with_many_workspaces_the_reminder_goes_through_the_one_that_reaches_the_owner(
+        slack_advisor, slack_log):
+    owner = new_user()
+    elsewhere, home = Recorder(fail="chat_postMessage"), Recorder()
+
+    sent = send_stale_reminders([elsewhere, home], slack_log, _owned_by(slack_advisor.kb, owner),
+                                logger, today=dt.date(2030, 1, 14))
+
+    assert sent == 1
+    assert [dm["channel"] for dm in elsewhere.named("chat_postMessage")] == [owner]
+    assert [dm["channel"] for dm in home.named("chat_postMessage")] == [owner]
+
+
+def test_a_reminder_no_workspace_takes_is_not_counted_as_sent(slack_advisor, slack_log):
+    owner = new_user()
+    clients = [Recorder(fail="chat_postMessage"), Recorder(fail="chat_postMessage")]
+
+    sent = send_stale_reminders(clients, slack_log, _owned_by(slack_advisor.kb, owner), logger,
+                                today=dt.date(2030, 1, 14))
+
+    assert sent == 0 and all(len(c.named("chat_postMessage")) == 1 for c in clients)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from slack_bolt import App
 
-from bot.slack.listeners import actions, admin, commands, gaps, home, messages
+from bot.slack.listeners import actions, admin, commands, gaps, home, installs, messages
 
 
 def register_listeners(app: App) -> None:
@@ -17,3 +17,4 @@ def register_listeners(app: App) -> None:
     home.register(app)
     admin.register(app)
     gaps.register(app)
+    installs.register(app)
