@@ -150,6 +150,11 @@ class Settings(BaseSettings):
             return bool(team) and actor in self.advisor_admins
         return not team and user in {a.rpartition(":")[2] for a in self.advisor_admins}
 
+    def actor(self, user_id: str, team_id: str | None) -> str:
+        """Who acts, as the admin checks and the audit read it: the user id, or with OAuth
+        distribution `T…:U…` (the workspace the request came from, then the user)."""
+        return f"{team_id}:{user_id}" if self.oauth_mode and team_id and user_id else user_id
+
     def team_scope(self, actor: str) -> str | None:
         """The one workspace whose log an admin sees, or None for all of them (one bot token,
         or an organisation admin)."""

@@ -162,11 +162,14 @@ def gap_questions(
     low_confidence: float = LOW_CONFIDENCE,
     now: dt.datetime | None = None,
     limit: int = MAX_QUESTIONS,
+    team_id: str | None = None,
 ) -> list[GapQuestion]:
-    """Open gap questions of the last `days` days, newest first (at most `limit`)."""
+    """Open gap questions of the last `days` days, newest first (at most `limit`); of one
+    workspace's exchanges when `team_id` is given."""
     since = (now or dt.datetime.now(dt.UTC)) - dt.timedelta(days=days)
     flagged = queries.flagged_exchanges(since=since, low_confidence=low_confidence, limit=limit,
-                                        excluding=select(GapResolution.exchange_id))
+                                        excluding=select(GapResolution.exchange_id),
+                                        team_id=team_id)
     out = []
     for f in flagged:
         r = f.exchange
@@ -197,11 +200,12 @@ def find_gaps(
     min_similarity: float = MIN_SIMILARITY,
     now: dt.datetime | None = None,
     limit: int = MAX_QUESTIONS,
+    team_id: str | None = None,
 ) -> list[GapCluster]:
     """The open gaps as clusters, largest first; plainly out-of-scope clusters (`noise`)
-    come after the real gaps."""
+    come after the real gaps. `team_id`: only that workspace's questions."""
     questions = gap_questions(queries, days=days, low_confidence=low_confidence, now=now,
-                              limit=limit)
+                              limit=limit, team_id=team_id)
     questions.sort(key=lambda q: (q.created_at, q.exchange_id))
     texts = [q.question for q in questions]
     x = advisor.matcher.transform(texts) if texts else None  # vectorised once for both uses

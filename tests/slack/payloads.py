@@ -66,9 +66,9 @@ def message(text: str, *, user: str = "U0000USER", channel: str = "C0000CHAN",
 
 
 def command_body(text: str, *, response_url: str, user: str = "U0000USER",
-                 channel: str = "C0000CHAN") -> str:
+                 channel: str = "C0000CHAN", team_id: str = TEAM_ID) -> str:
     return urlencode({
-        "token": "legacy", "team_id": TEAM_ID, "team_domain": "test", "channel_id": channel,
+        "token": "legacy", "team_id": team_id, "team_domain": "test", "channel_id": channel,
         "channel_name": "general", "user_id": user, "user_name": "someone",
         "command": "/advisor", "text": text, "api_app_id": "A0000001",
         "response_url": response_url, "trigger_id": "1.2.3",

@@ -19,16 +19,19 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from sqlalchemy import text
 
+from bot.curation.gaps import gap_questions
 from bot.log.db import make_engine, normalize_url, upgrade
-from tests.factories import Server
+from tests.factories import Server, make_log
 from tests.log.conftest import pg_admin, private_database  # noqa: F401 (fixture)
 from tests.slack.conftest import start_server
 from tests.slack.fake_slack import FakeSlack, Installed
-from tests.slack.payloads import event_body, mention, signed_headers
+from tests.slack.payloads import command_body, event_body, mention, signed_headers
 from tests.waiting import eventually
 
 pytestmark = pytest.mark.timeout(180)
 CLIENT_ID = "1111.2222"
+ADMIN, ADMINS_TEAM = "UADMIN0001", "T0000AAA"
+FORM = "application/x-www-form-urlencoded"
 _teams = itertools.count(1)
 _channels = itertools.count(1)
 
@@ -62,7 +65,7 @@ def oauth(request: pytest.FixtureRequest, fake: FakeSlack, slack_kb_dir: Path,
             engine.dispose()
         server = start_server(fake, slack_kb_dir, data, DATABASE_URL=url, SLACK_BOT_TOKEN=None,
                               SLACK_CLIENT_ID=CLIENT_ID, SLACK_CLIENT_SECRET="client-secret",
-                              ADVISOR_ADMINS="T0000AAA:UADMIN0001")
+                              ADVISOR_ADMINS=f"{ADMINS_TEAM}:{ADMIN}")
         stack.callback(server.stop)
         yield OAuthServer(server, url)
 
@@ -198,3 +201,41 @@ def _exchange_teams(oauth: OAuthServer, teams: set[str | None]) -> set[str] | No
 def test_health_still_answers_in_oauth_mode(oauth):
     status, body = oauth.server.request("GET", "/healthz")
     assert status == 200 and json.loads(body)["status"] in ("ok", "degraded")
+
+
+# Questions the test base cannot answer well (abstained, or low confidence): gaps.
+OURS = ("Zephyrix keeps double-booking the Quellmoor crews",
+        "the Zephyrix tool keeps double-booking Quellmoor crews")
+THEIRS = ("Brindlemark invoices vanish from the Tollbury ledger",
+          "Brindlemark invoices vanished from the Tollbury ledger again")
+
+
+def test_a_workspace_admin_sees_the_gaps_of_their_own_workspace_only(oauth, fake, tmp_path):
+    ours, theirs = install(oauth, fake, ADMINS_TEAM), install(oauth, fake, new_team())
+    for installed, questions in ((ours, OURS), (theirs, THEIRS)):
+        for question in questions:
+            send(oauth.server, installed, mention(question, channel=new_channel()))
+    reader = make_log(tmp_path, oauth.database_url, hmac_secret="only-reads")
+    try:
+        for team in (ours.team_id, theirs.team_id):
+            eventually(lambda t=team: len(gap_questions(reader.queries, team_id=t)) >= 2,
+                       f"the gap questions of {team} in the log")
+    finally:
+        reader.close()
+
+    reply = slash(oauth, fake, "admin gaps", team=ours.team_id)
+    listing = json.dumps(reply.args["blocks"])
+    assert "Zephyrix" in listing and "Brindlemark" not in listing
+
+    refusal = slash(oauth, fake, "admin gaps", team=theirs.team_id)
+    assert refusal.args["text"].startswith("Sorry, only knowledge-base admins can do that")
+
+
+def slash(oauth: OAuthServer, fake: FakeSlack, text: str, *, team: str | None):
+    """`/advisor <text>` typed by ADMIN in `team`: what came back through the response_url."""
+    name = f"oauth-cmd-{next(_channels)}"
+    body = command_body(text, response_url=fake.response_url(name), user=ADMIN,
+                        team_id=str(team))
+    status, _ = oauth.server.post(body, signed_headers(body, content_type=FORM))
+    assert status == 200
+    return fake.wait_for("response_url", where=lambda c: c.path.endswith(f"/{name}"))[-1]
