@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import yaml
 
+from bot.settings import BOT_SCOPES
+from bot.slack.installations import REDIRECT_PATH
 from bot.slack.listeners.commands import COMMAND
 from bot.slack.runner import EVENTS_PATH
 from tests.factories import ROOT
@@ -37,3 +39,12 @@ def test_manifest_enables_home_messages_tab_and_asks_the_scopes_the_bot_uses():
 def test_procfile_runs_http_as_web_and_socket_mode_as_worker():
     lines = dict(line.split(": ", 1) for line in (ROOT / "Procfile").read_text().splitlines())
     assert (lines["web"], lines["worker"]) == ("advisor serve", "advisor serve --socket")
+
+
+def test_an_oauth_install_asks_the_manifests_scopes_and_comes_back_to_the_redirect_path():
+    m = manifest()
+    assert set(BOT_SCOPES) == set(m["oauth_config"]["scopes"]["bot"])
+    [url] = m["oauth_config"]["redirect_urls"]
+    assert url.startswith("https://") and url.endswith(REDIRECT_PATH)
+    assert {"app_uninstalled", "tokens_revoked"} <= set(m["settings"]["event_subscriptions"]
+                                                        ["bot_events"])
