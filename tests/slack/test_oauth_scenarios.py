@@ -125,6 +125,18 @@ def test_a_redirect_with_a_forged_state_installs_nothing(oauth, fake):
     assert not [c for c in fake.calls_of("oauth.v2.access") if c.args.get("code") == code]
 
 
+def test_an_install_link_works_once(oauth, fake):
+    status, page = oauth.server.request("GET", "/slack/install")
+    state = re.search(rb"state=([\w-]+)", page)[1].decode()
+    team = new_team()
+    for expected in (200, 401):
+        code, _ = fake.install(team)
+        status, _ = oauth.server.request("GET", f"/slack/oauth_redirect?code={code}&state={state}",
+                                         headers={"Cookie": f"slack-app-oauth-state={state}"})
+        assert status == expected
+    assert oauth.installations().count((team, None)) == 1
+
+
 def test_each_workspace_is_answered_with_its_own_token(oauth, fake):
     first, second = install(oauth, fake, new_team()), install(oauth, fake, new_team())
     assert {(first.team_id, None), (second.team_id, None)} <= set(oauth.installations())
