@@ -251,3 +251,13 @@ def slash(oauth: OAuthServer, fake: FakeSlack, text: str, *, team: str | None):
     status, _ = oauth.server.post(body, signed_headers(body, content_type=FORM))
     assert status == 200
     return fake.wait_for("response_url", where=lambda c: c.path.endswith(f"/{name}"))[-1]
+
+
+def test_no_token_or_client_secret_reaches_the_server_log(oauth, fake):
+    installed = install(oauth, fake, new_team())
+    channel = new_channel()
+    send(oauth.server, installed, mention("how do we pick the first pilot?", channel=channel))
+    fake.wait_for("chat.postMessage", where=lambda c: c.args.get("channel") == channel)
+    log = oauth.server.log()
+    assert installed.token not in log and "client-secret" not in log
+    assert not re.search(r"xox[bpa]-", log)
