@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import logging
+import re
 from pathlib import Path
 
 import pytest
@@ -171,3 +172,29 @@ def test_a_reminder_no_workspace_takes_is_not_counted_as_sent(slack_advisor, sla
                                 today=dt.date(2030, 1, 14))
 
     assert sent == 0 and all(len(c.named("chat_postMessage")) == 1 for c in clients)
+
+
+def test_with_many_workspaces_the_app_home_shows_an_admin_their_own_workspaces_week(
+        slack_advisor, slack_log, slack_kb_dir: Path):
+    from bot.log import ExchangeIn
+    from bot.slack.listeners.home import on_app_home_opened
+    from tests.factories import make_answer
+
+    ours, theirs = f"T{new_user()[1:]}", f"T{new_user()[1:]}"
+    for team, n in ((ours, 2), (theirs, 3)):
+        for _ in range(n):
+            slack_log.record(ExchangeIn("mention", "q", make_answer(), 1.0, user_id=new_user(),
+                                        team_id=team))
+    settings = Settings(slack_client_id="1.2", slack_client_secret="c", slack_signing_secret="s",
+                        advisor_admins=f"{ours}:{ADMIN}")
+    services = Services(settings, slack_advisor, slack_log,
+                        LiveAdvisor(slack_advisor, kb_path=slack_kb_dir))
+    client = Recorder()
+    event = {"type": "app_home_opened", "user": ADMIN, "tab": "home"}
+
+    for team in (ours, theirs):
+        on_app_home_opened(event, client, logger, services, body={"team_id": team, "event": event})
+
+    home, elsewhere = (str(c["view"]) for c in client.named("views_publish"))
+    assert re.findall(r"\*Questions\*\\n(\d+)", home) == ["2"]
+    assert "This week (admins)" not in elsewhere  # not an admin in the other workspace

@@ -1,7 +1,9 @@
 """`/advisor admin [reload | gaps | stale]` and "Mark reviewed" on stale entries.
 
-Admins are the Slack user ids in ADVISOR_ADMINS; anyone else gets a polite refusal, and the
-attempt is logged and audited (`require_admin`). An entry's owner may also mark it reviewed.
+Admins are the Slack user ids in ADVISOR_ADMINS (with many workspaces, per workspace:
+`Settings.is_admin`); anyone else gets a polite refusal, and the attempt is logged and
+audited (`require_admin`). A workspace admin's gaps are their workspace's. An entry's owner
+may also mark it reviewed.
 Every listener acknowledges first; reloading and grouping gaps run after the ack.
 """
 
