@@ -7,12 +7,15 @@ under a burst, and the server's memory. Bounded in events and time.
 
     python bench/slack_http.py                  # defaults: 100/s for 10 s, then 400/s for 8 s
     python bench/slack_http.py --json           # the figures as JSON
+    python bench/slack_http.py --oauth 20       # OAuth distribution: 20 workspaces installed
+                                                # through /slack/install, events spread over them
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import json
 import multiprocessing as mp
 import os
@@ -27,11 +30,16 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from tests.factories import Server  # noqa: E402
+from tests.slack.fake_slack import BOT_USER_ID, TEAM_ID  # noqa: E402
 from tests.slack.payloads import SECRET, event_body, mention, signed_headers  # noqa: E402
 
+Team = tuple[str, str]
+"""(team id, the bot's user id there)."""
 
-def run_fake(ports: mp.Queue, posts: mp.Queue) -> None:
-    """The fake Web API, in its own process; reports (thread_ts, time) of each post."""
+
+def run_fake(ports: mp.Queue, posts: mp.Queue, teams: int = 0) -> None:
+    """The fake Web API, in its own process; reports (thread_ts, time) of each post, and
+    the OAuth grants of `teams` workspaces as (code, team id, bot user id)."""
     from tests.slack.fake_slack import FakeSlack
 
     def on_call(call) -> None:
@@ -39,7 +47,11 @@ def run_fake(ports: mp.Queue, posts: mp.Queue) -> None:
             posts.put((call.args.get("thread_ts"), call.at))
 
     fake = FakeSlack(record=False, on_call=on_call).start()
-    ports.put(fake.base_url)
+    grants = []
+    for i in range(teams):
+        code, installed = fake.install(f"T{i:07d}B")
+        grants.append((code, installed.team_id, installed.bot_user_id))
+    ports.put((fake.base_url, grants))
     threading.Event().wait()
 
 
@@ -53,8 +65,8 @@ def questions() -> list[str]:
 class Load:
     """Open-loop load: events at a fixed rate, each on a new connection like Slack's."""
 
-    def __init__(self, port: int, texts: list[str]):
-        self.port, self.texts = port, texts
+    def __init__(self, port: int, texts: list[str], teams: list[Team]):
+        self.port, self.texts, self.teams = port, texts, teams
         self.sent: dict[str, float] = {}  # ts -> request start
         self.acks: list[float] = []
         self.errors = 0
@@ -64,7 +76,9 @@ class Load:
         self.n += 1
         ts = f"{int(time.time())}.{self.n:06d}"
         event = mention(self.texts[self.n % len(self.texts)], channel="CBENCH001", ts=ts)
-        body = event_body(event, event_id=f"EvBENCH{self.n:08d}")
+        team, bot_user = self.teams[self.n % len(self.teams)]
+        body = event_body(event, event_id=f"EvBENCH{self.n:08d}", team_id=team,
+                          bot_user_id=bot_user)
         headers = signed_headers(body, secret=SECRET)
         head = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
         raw = (f"POST /slack/events HTTP/1.1\r\nHost: 127.0.0.1\r\n{head}"
@@ -196,22 +210,37 @@ def main() -> None:
     parser.add_argument("--burst-seconds", type=float, default=8, help="burst phase length")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
     parser.add_argument("--kb", type=Path, default=None, help="knowledge base (default shipped)")
+    parser.add_argument("--oauth", type=int, default=0, metavar="N",
+                        help="OAuth distribution with N workspaces installed (default: one "
+                        "bot token)")
     parser.add_argument("--json", action="store_true", help="print JSON")
     args = parser.parse_args()
 
     ports, post_queue = mp.Queue(), mp.Queue()
-    fake = mp.Process(target=run_fake, args=(ports, post_queue), daemon=True)
+    fake = mp.Process(target=run_fake, args=(ports, post_queue, args.oauth), daemon=True)
     fake.start()
-    base_url = ports.get(timeout=30)
+    base_url, grants = ports.get(timeout=30)
     data = Path(tempfile.mkdtemp(prefix="advisor-bench-"))
     env = {"SLACK_BOT_TOKEN": "xoxb-bench", "SLACK_SIGNING_SECRET": SECRET,
            "SLACK_API_URL": base_url, "DATABASE_URL": f"sqlite:///{data}/log.db",
            "ADVISOR_DATA_DIR": str(data), "LOG_HMAC_SECRET": "bench"}
+    if args.oauth:
+        del env["SLACK_BOT_TOKEN"]
+        env |= {"SLACK_CLIENT_ID": "1111.2222", "SLACK_CLIENT_SECRET": "bench"}
     if args.kb:
         env["ADVISOR_KB_PATH"] = str(args.kb)
     server = Server(env, workers=args.workers, log_path=data / "server.log").start(timeout=180)
     try:
-        load, posts = Load(server.port, questions()), Posts(post_queue)
+        teams: list[Team] = [(TEAM_ID, BOT_USER_ID)]
+        if grants:
+            installs = [time.monotonic()]
+            for code, team, _ in grants:
+                status, _ = server.install(code)
+                assert status == 200, f"install of {team} answered {status}"
+                installs.append(time.monotonic())
+            teams = [(team, bot_user) for _, team, bot_user in grants]
+            install_ms = [(b - a) * 1000 for a, b in itertools.pairwise(installs)]
+        load, posts = Load(server.port, questions(), teams), Posts(post_queue)
         pid = server.proc.pid
         phase(load, posts, 50, 2, pid)  # warm-up
         steady = phase(load, posts, args.rate, args.seconds, pid)
@@ -220,12 +249,17 @@ def main() -> None:
     finally:
         server.stop()
         fake.terminate()
-    figures = {"workers": args.workers, "steady": steady, "burst": burst,
-               "server_rss_mb": round(memory, 1)}
+    figures = {"workers": args.workers, "workspaces": args.oauth or None, "steady": steady,
+               "burst": burst, "server_rss_mb": round(memory, 1)}
+    if grants:
+        figures["install_ms_p50"] = statistics.median(install_ms)
     if args.json:
         print(json.dumps(figures, indent=2))
         return
-    print(f"Slack HTTP benchmark: gunicorn, {args.workers} workers, loopback, fake Web API")
+    mode = (f"OAuth distribution, {args.oauth} workspaces (install p50 "
+            f"{figures['install_ms_p50']:.0f} ms)" if grants else "one bot token")
+    print(f"Slack HTTP benchmark: gunicorn, {args.workers} workers, loopback, fake Web API, "
+          f"{mode}")
     for name, f in (("steady", steady), ("burst", burst)):
         print(f"  {name:6} {f['offered_per_s']:.0f} events/s offered, {f['answered']}/"
               f"{f['events']} answered, {f['errors']} errors")

@@ -16,8 +16,9 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from knowledge.errors import AdvisorError
 
 SLACK_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
-TEAM_USER = re.compile(r"^[TE][A-Z0-9]{2,}:[UW][A-Z0-9]{2,}$")
-"""An admin of one workspace (or Grid organisation): `T012AB3CD:U012AB3CD`."""
+TEAM_USER = re.compile(r"^T[A-Z0-9]{2,}:[UW][A-Z0-9]{2,}$")
+"""An admin of one workspace: `T012AB3CD:U012AB3CD` (admins of every workspace, a Grid
+organisation's included, go in ADVISOR_ORG_ADMINS)."""
 BOT_SCOPES = ("app_mentions:read", "assistant:write", "channels:history", "groups:history",
               "chat:write", "commands", "im:history", "im:write")
 """The bot scopes an OAuth install asks for (manifest.yaml's `oauth_config.scopes.bot`)."""

@@ -61,6 +61,7 @@ def build_app(settings: Settings, advisor: Answerer, log: ConversationLog, *,
         signing_secret=settings.slack_signing_secret or "",
         client=client or make_client(settings),
         oauth_settings=installations.oauth_settings(settings) if installations else None,
+        authorize=installations.authorize(settings) if installations else None,
         name="transformation-advisor",
         logger=logger,
         listener_executor=listener_executor

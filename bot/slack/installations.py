@@ -14,6 +14,7 @@ import logging
 import threading
 from dataclasses import dataclass
 
+from slack_bolt.authorization.authorize import InstallationStoreAuthorize
 from slack_bolt.oauth.oauth_settings import OAuthSettings
 from slack_sdk.oauth.installation_store.models.bot import Bot
 from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
@@ -111,6 +112,14 @@ class Installations:
             redirect_uri_path=REDIRECT_PATH, installation_store=self.store,
             installation_store_bot_only=True, state_store=self.states,
             state_expiration_seconds=STATE_SECONDS, logger=logger)
+
+    def authorize(self, settings: Settings) -> InstallationStoreAuthorize:
+        """Bolt's per-request lookup of the team's bot token, with `auth.test` called once per
+        token and worker (Bolt's cache) instead of before every acknowledgement. The store is
+        read every time, so an uninstalled team is refused at once."""
+        return InstallationStoreAuthorize(
+            logger=logger, installation_store=self.store, client_id=settings.slack_client_id,
+            client_secret=settings.slack_client_secret, bot_only=True, cache_enabled=True)
 
     def bots(self) -> list[Bot]:
         """The installed bots, the newest per workspace (or organisation) first."""

@@ -6,7 +6,6 @@ uninstalled team is no longer answered while the others are. On SQLite and Postg
 
 from __future__ import annotations
 
-import html
 import itertools
 import json
 import re
@@ -14,7 +13,6 @@ from collections.abc import Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from sqlalchemy import text
@@ -79,18 +77,11 @@ def new_channel() -> str:
 
 
 def install(oauth: OAuthServer, fake: FakeSlack, team: str | None, **org) -> Installed:
-    """What a workspace admin does: open the install page, follow Add to Slack, approve."""
-    server = oauth.server
-    status, page = server.request("GET", "/slack/install")
-    assert status == 200
-    link = html.unescape(re.search(rb'href="([^"]*oauth/v2/authorize[^"]*)"', page)[1].decode())
-    query = parse_qs(urlsplit(link).query)
-    assert query["client_id"] == [CLIENT_ID] and "chat:write" in query["scope"][0].split(",")
-    state = query["state"][0]
+    """A workspace (or, with `enterprise_id`, an organisation) installs the app."""
     code, installed = fake.install(team, **org)
-    status, done = server.request("GET", f"/slack/oauth_redirect?code={code}&state={state}",
-                                  headers={"Cookie": f"slack-app-oauth-state={state}"})
-    assert status == 200, done[:300]
+    status, link = oauth.server.install(code)
+    assert status == 200
+    assert link["client_id"] == [CLIENT_ID] and "chat:write" in link["scope"][0].split(",")
     return installed
 
 
@@ -152,6 +143,13 @@ def test_each_workspace_is_answered_with_its_own_token(oauth, fake):
         [answer] = fake.wait_for("chat.postMessage", where=lambda c, ch=channel: c.args.get(
             "channel") == ch)
         assert answer.token == token
+
+    again = new_channel()
+    for _ in range(4):
+        send(oauth.server, first, mention("how do we train the staff", channel=again))
+    fake.wait_for("chat.postMessage", 4, where=lambda c: c.args.get("channel") == again)
+    checks = [c for c in fake.calls_of("auth.test") if c.token == first.token]
+    assert len(checks) <= 3  # once at install, then once per worker: not before every event
     exchange_teams = eventually(lambda: _exchange_teams(oauth, {first.team_id, second.team_id}),
                                 "both exchanges in the log")
     assert exchange_teams == {first.team_id, second.team_id}
