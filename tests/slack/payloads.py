@@ -77,11 +77,12 @@ def command_body(text: str, *, response_url: str, user: str = "U0000USER",
 
 def action_payload(action: dict[str, Any], *, response_url: str, user: str = "U0000USER",
                    channel: str = "C0000CHAN", ephemeral: bool = False,
-                   message_ts: str = "1700000000.000100") -> dict[str, Any]:
+                   message_ts: str = "1700000000.000100",
+                   team_id: str = TEAM_ID) -> dict[str, Any]:
     payload: dict[str, Any] = {
-        "type": "block_actions", "user": {"id": user, "team_id": TEAM_ID},
+        "type": "block_actions", "user": {"id": user, "team_id": team_id},
         "api_app_id": "A0000001", "token": "legacy", "trigger_id": "1.2.3",
-        "team": {"id": TEAM_ID}, "channel": {"id": channel, "name": "general"},
+        "team": {"id": team_id}, "channel": {"id": channel, "name": "general"},
         "container": {"type": "message", "message_ts": message_ts, "channel_id": channel,
                       "is_ephemeral": ephemeral},
         "response_url": response_url, "actions": [{"type": "button", **action}],

@@ -17,13 +17,21 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from bot.curation.gaps import gap_questions
+from bot.curation.gaps import find_gaps, gap_questions
 from bot.log.db import make_engine, normalize_url, upgrade
+from bot.slack import values as v
 from tests.factories import Server, make_log
 from tests.log.conftest import pg_admin, private_database  # noqa: F401 (fixture)
 from tests.slack.conftest import start_server
 from tests.slack.fake_slack import FakeSlack, Installed
-from tests.slack.payloads import command_body, event_body, mention, signed_headers
+from tests.slack.payloads import (
+    action_body,
+    action_payload,
+    command_body,
+    event_body,
+    mention,
+    signed_headers,
+)
 from tests.waiting import eventually
 
 pytestmark = pytest.mark.timeout(180)
@@ -39,14 +47,17 @@ class OAuthServer:
     server: Server
     database_url: str
 
-    def installations(self, table: str = "slack_bots") -> list[tuple[str | None, str | None]]:
+    def rows(self, sql: str, **params: str) -> list[tuple]:
+        """What a query of the server's database returns, read as an operator would."""
         engine = make_engine(normalize_url(self.database_url, Path(".")))
         try:
             with engine.connect() as conn:
-                return [tuple(r) for r in conn.execute(
-                    text(f"SELECT team_id, enterprise_id FROM {table}"))]
+                return [tuple(r) for r in conn.execute(text(sql), params)]
         finally:
             engine.dispose()
+
+    def installations(self, table: str = "slack_bots") -> list[tuple]:
+        return self.rows(f"SELECT team_id, enterprise_id FROM {table}")
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
@@ -174,6 +185,7 @@ def test_an_uninstalled_workspace_is_no_longer_answered_and_the_others_still_are
     oauth.server.wait_for_log(f"uninstalled from workspace {gone.team_id}")
     assert (gone.team_id, None) not in oauth.installations()
     assert (gone.team_id, None) not in oauth.installations("slack_installations")
+    assert ("slack", f"workspace {gone.team_id}") in audited(oauth, "app_uninstalled")
 
     ignored, answered = new_channel(), new_channel()
     status, _ = send(oauth.server, gone, mention("the unions object to the rollout",
@@ -198,13 +210,13 @@ def test_revoked_bot_tokens_remove_the_workspaces_bot(oauth, fake):
     oauth.server.wait_for_log(f"tokens revoked in workspace {revoked.team_id} (1 bot, 0 user)")
 
 
+def audited(oauth: OAuthServer, action: str) -> list[tuple]:
+    """(actor, target) of the audit's events of one kind."""
+    return oauth.rows("SELECT actor, target FROM audit_event WHERE action = :a", a=action)
+
+
 def _exchange_teams(oauth: OAuthServer, teams: set[str | None]) -> set[str] | None:
-    engine = make_engine(normalize_url(oauth.database_url, Path(".")))
-    try:
-        with engine.connect() as conn:
-            found = {r[0] for r in conn.execute(text("SELECT team_id FROM exchange"))}
-    finally:
-        engine.dispose()
+    found = {team for (team,) in oauth.rows("SELECT team_id FROM exchange")}
     return (found & teams) if teams <= found else None
 
 
@@ -239,6 +251,31 @@ def test_a_workspace_admin_sees_the_gaps_of_their_own_workspace_only(oauth, fake
 
     refusal = slash(oauth, fake, "admin gaps", team=theirs.team_id)
     assert refusal.args["text"].startswith("Sorry, only knowledge-base admins can do that")
+
+
+def test_a_workspace_admin_cannot_dismiss_another_workspaces_gaps(oauth, fake, tmp_path,
+                                                                  slack_advisor):
+    ours, theirs = install(oauth, fake, ADMINS_TEAM), install(oauth, fake, new_team())
+    for question in THEIRS:
+        send(oauth.server, theirs, mention(question, channel=new_channel()))
+    reader = make_log(tmp_path, oauth.database_url, hmac_secret="only-reads")
+    try:
+        eventually(lambda: len(gap_questions(reader.queries, team_id=theirs.team_id)) >= 2,
+                   "the other workspace's gap questions in the log")
+        [cluster] = find_gaps(reader.queries, slack_advisor, team_id=theirs.team_id)
+
+        name = f"oauth-click-{next(_channels)}"
+        payload = action_payload({"action_id": f"{v.GAP_DISMISS}_0", "value": v.pack(g=cluster.id)},
+                                 response_url=fake.response_url(name), user=ADMIN,
+                                 ephemeral=True, team_id=ours.team_id)
+        body = action_body(payload)
+        assert oauth.server.post(body, signed_headers(body, content_type=FORM))[0] == 200
+        [reply] = fake.wait_for("response_url", where=lambda c: c.path.endswith(f"/{name}"))
+        assert f"no open gap cluster {cluster.id!r}" in reply.args["text"]
+        assert [c.id for c in find_gaps(reader.queries, slack_advisor,
+                                        team_id=theirs.team_id)] == [cluster.id]
+    finally:
+        reader.close()
 
 
 def slash(oauth: OAuthServer, fake: FakeSlack, text: str, *, team: str | None):
