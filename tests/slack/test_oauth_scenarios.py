@@ -185,7 +185,8 @@ def test_an_uninstalled_workspace_is_no_longer_answered_and_the_others_still_are
     oauth.server.wait_for_log(f"uninstalled from workspace {gone.team_id}")
     assert (gone.team_id, None) not in oauth.installations()
     assert (gone.team_id, None) not in oauth.installations("slack_installations")
-    assert ("slack", f"workspace {gone.team_id}") in audited(oauth, "app_uninstalled")
+    eventually(lambda: ("slack", f"workspace {gone.team_id}") in audited(oauth, "app_uninstalled"),
+               "the uninstall in the audit")  # recorded just after the log line
 
     ignored, answered = new_channel(), new_channel()
     status, _ = send(oauth.server, gone, mention("the unions object to the rollout",
