@@ -12,13 +12,19 @@ from typing import Annotated
 from urllib.parse import urlsplit
 from urllib.request import proxy_bypass_environment
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from bot.slack.scopes import BOT_SCOPES
 from knowledge.errors import AdvisorError
 
 SLACK_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
 SLACK_CHANNEL_ID = re.compile(r"^[CG][A-Z0-9]{2,}$")
+TEAM_USER = re.compile(r"^T[A-Z0-9]{2,}:[UW][A-Z0-9]{2,}$")
+"""An admin of one workspace: `T012AB3CD:U012AB3CD` (admins of every workspace, a Grid
+organisation's included, go in ADVISOR_ORG_ADMINS)."""
+OAUTH_NEEDS_HTTP = ("OAuth distribution (SLACK_CLIENT_ID) needs HTTP mode: Slack sends "
+                    "installs to /slack/oauth_redirect; run `advisor serve` without --socket")
 
 
 class SettingsError(AdvisorError):
@@ -38,6 +44,10 @@ class Settings(BaseSettings):
     slack_bot_token: str | None = Field(default=None, repr=False)
     slack_signing_secret: str | None = Field(default=None, repr=False)
     slack_app_token: str | None = Field(default=None, repr=False)
+    slack_client_id: str | None = None  # with the secret: OAuth distribution to many workspaces
+    slack_client_secret: str | None = Field(default=None, repr=False)
+    slack_scopes: Annotated[tuple[str, ...], NoDecode] = tuple(BOT_SCOPES)
+    slack_redirect_uri: str | None = None  # default: Slack uses the app's one redirect URL
     slack_api_url: str | None = None
     port: int = Field(default=3000, ge=1, le=65535)
     web_concurrency: int = Field(default=2, ge=1, le=64)
@@ -46,6 +56,7 @@ class Settings(BaseSettings):
     advisor_data_dir: Path = Field(default_factory=default_data_dir)
     advisor_kb_path: Path | None = None
     advisor_admins: Annotated[frozenset[str], NoDecode] = frozenset()
+    advisor_org_admins: Annotated[frozenset[str], NoDecode] = frozenset()  # admins of every team
     log_hmac_secret: str | None = Field(default=None, repr=False)
     retention_days: int = Field(default=180, ge=1)
     advisor_watch_seconds: float = Field(default=2.0, ge=0, le=3600)  # 0: don't watch the files
@@ -61,7 +72,19 @@ class Settings(BaseSettings):
     @classmethod
     def _split_admins(cls, value: object) -> object:
         if isinstance(value, str):
-            ids = [v.strip() for v in value.split(",") if v.strip()]
+            ids = _split(value)
+            bad = [v for v in ids if not (SLACK_USER_ID.match(v) or TEAM_USER.match(v))]
+            if bad:
+                raise ValueError(f"not Slack user ids: {', '.join(bad)} (expected e.g. U012AB3CD, "
+                                 "or T012AB3CD:U012AB3CD for an admin of one workspace)")
+            return frozenset(ids)
+        return value
+
+    @field_validator("advisor_org_admins", mode="before")
+    @classmethod
+    def _split_org_admins(cls, value: object) -> object:
+        if isinstance(value, str):
+            ids = _split(value)
             bad = [v for v in ids if not SLACK_USER_ID.match(v)]
             if bad:
                 raise ValueError(f"not Slack user ids: {', '.join(bad)} (expected e.g. U012AB3CD)")
@@ -76,6 +99,30 @@ class Settings(BaseSettings):
         if not SLACK_CHANNEL_ID.match(value):
             raise ValueError("must be a Slack channel id such as C012AB3CD (not its #name)")
         return value
+
+    @field_validator("slack_scopes", mode="before")
+    @classmethod
+    def _split_scopes(cls, value: object) -> object:
+        return tuple(_split(value)) if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _one_mode(self) -> Settings:
+        if bool(self.slack_client_id) != bool(self.slack_client_secret):
+            missing = "SLACK_CLIENT_SECRET" if self.slack_client_id else "SLACK_CLIENT_ID"
+            raise ValueError(f"{missing} is not set: OAuth distribution needs both the client id "
+                             "and the client secret from the app's Basic Information page")
+        plain = sorted(a for a in self.advisor_admins if not TEAM_USER.match(a))
+        if self.oauth_mode and plain:
+            raise ValueError(f"ADVISOR_ADMINS: {', '.join(plain)} names no workspace: with OAuth "
+                             "distribution each admin is T…:U… (the workspace they administer); "
+                             "admins of every workspace go in ADVISOR_ORG_ADMINS")
+        return self
+
+    @property
+    def oauth_mode(self) -> bool:
+        """True when SLACK_CLIENT_ID and SLACK_CLIENT_SECRET are set: installed per workspace
+        through OAuth, one token per team from the installation store."""
+        return bool(self.slack_client_id and self.slack_client_secret)
 
     @field_validator("slack_bot_token")
     @classmethod
@@ -128,8 +175,29 @@ class Settings(BaseSettings):
             return None
         return self.https_proxy
 
-    def is_admin(self, user_id: str) -> bool:
-        return user_id in self.advisor_admins
+    def is_admin(self, actor: str) -> bool:
+        """Whether a Slack actor (`U…`, or `T…:U…` with OAuth distribution: the user and the
+        workspace they act in) is an admin there. ADVISOR_ORG_ADMINS are admins everywhere;
+        with one bot token, `T…:U…` entries are read as their user id (there is one team)."""
+        team, _, user = actor.rpartition(":")
+        if user in self.advisor_org_admins:
+            return True
+        if self.oauth_mode:
+            return bool(team) and actor in self.advisor_admins
+        return not team and user in {a.rpartition(":")[2] for a in self.advisor_admins}
+
+    def actor(self, user_id: str, team_id: str | None) -> str:
+        """Who acts, as the admin checks and the audit read it: the user id, or with OAuth
+        distribution `T…:U…` (the workspace the request came from, then the user)."""
+        return f"{team_id}:{user_id}" if self.oauth_mode and team_id and user_id else user_id
+
+    def team_scope(self, actor: str) -> str | None:
+        """The one workspace whose log an admin sees, or None for all of them (one bot token,
+        or an organisation admin)."""
+        team, _, user = actor.rpartition(":")
+        if not self.oauth_mode or user in self.advisor_org_admins:
+            return None
+        return team or "-"  # an actor without a team sees no team's data
 
     def require(self, *names: str) -> None:
         """Stop with one line naming the first required setting that is missing."""
@@ -137,10 +205,15 @@ class Settings(BaseSettings):
             "slack_bot_token": "the bot token (xoxb-…) from the app's OAuth page",
             "slack_signing_secret": "the signing secret from the app's Basic Information page",
             "slack_app_token": "an app-level token (xapp-…) with connections:write",
+            "slack_client_id": "the client id from the app's Basic Information page",
         }
         for name in names:
             if not getattr(self, name):
                 raise SettingsError(f"{name.upper()} is not set: it should hold {hints[name]}")
+
+
+def _split(value: str) -> list[str]:
+    return [v.strip() for v in value.split(",") if v.strip()]
 
 
 def load_settings(env: dict[str, str] | None = None) -> Settings:
@@ -151,5 +224,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         return Settings(**{k.lower(): v for k, v in env.items() if k.lower() in Settings.model_fields})
     except ValidationError as exc:
         first = exc.errors()[0]
-        name = str(first["loc"][0]).upper() if first["loc"] else "setting"
-        raise SettingsError(f"{name}: {first['msg'].removeprefix('Value error, ')}") from None
+        message = first["msg"].removeprefix("Value error, ")
+        if not first["loc"]:  # a check across settings names its variables itself
+            raise SettingsError(message) from None
+        raise SettingsError(f"{str(first['loc'][0]).upper()}: {message}") from None

@@ -10,8 +10,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import html
 import http.client
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -19,6 +21,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qs, urlsplit
 
 from bot.answer import Answer, Option, Recommendation, TopicScore
 from knowledge.models import Entry, KnowledgeBase, Topic
@@ -180,6 +183,20 @@ class Server:
             return response.status, response.read()
         finally:
             conn.close()
+
+    def install(self, code: str) -> tuple[int, dict[str, list[str]]]:
+        """What a workspace admin does with OAuth distribution: open /slack/install, follow
+        its Add to Slack link (to Slack, which answers with `code`), land on the redirect.
+        Returns the redirect's status and the link's query (client_id, scope, state…)."""
+        status, page = self.request("GET", "/slack/install")
+        assert status == 200, page[:300]
+        link = re.search(rb'href="([^"]*oauth/v2/authorize[^"]*)"', page)
+        assert link is not None, page[:300]
+        query = parse_qs(urlsplit(html.unescape(link[1].decode())).query)
+        state = query["state"][0]
+        status, _ = self.request("GET", f"/slack/oauth_redirect?code={code}&state={state}",
+                                 headers={"Cookie": f"slack-app-oauth-state={state}"})
+        return status, query
 
     def post(self, body: str, headers: dict[str, str]) -> tuple[int, Any]:
         return self.request("POST", "/slack/events", body, headers)

@@ -1,6 +1,7 @@
 """Who may curate, and the audit of every admin action: who, when, what, before and after.
 
-Admins are the Slack user ids in ADVISOR_ADMINS. The command-line twins act as
+Admins are the Slack user ids in ADVISOR_ADMINS (with OAuth distribution, `T…:U…` per
+workspace, and ADVISOR_ORG_ADMINS everywhere: `Settings.is_admin`). The command-line twins act as
 `cli:<os user>`: whoever can run `advisor` on the server can edit the YAML files anyway, so
 the check there is the operating system's; the audit still names them.
 """
@@ -75,7 +76,7 @@ def cli_actor() -> CliActor:
 
 
 def is_admin(settings: Settings, actor: str) -> bool:
-    """A command-line actor, or a Slack user id listed in ADVISOR_ADMINS."""
+    """A command-line actor, or a Slack actor the settings make an admin where it acts."""
     return isinstance(actor, CliActor) or settings.is_admin(actor)
 
 

@@ -172,13 +172,16 @@ def gap_questions(
     low_confidence: float = LOW_CONFIDENCE,
     now: dt.datetime | None = None,
     limit: int = MAX_QUESTIONS,
+    team_id: str | None = None,
 ) -> list[GapQuestion]:
-    """Open gap questions of the last `days` days, newest first (at most `limit`)."""
+    """Open gap questions of the last `days` days, newest first (at most `limit`); of one
+    workspace's exchanges when `team_id` is given."""
     since = (now or dt.datetime.now(dt.UTC)) - dt.timedelta(days=days)
     rq = ExpertRequest.__table__
     with_reply = select(rq.c.exchange_id).where(rq.c.status == ANSWERED, rq.c.exchange_id.is_not(None))
     flagged = queries.flagged_exchanges(since=since, low_confidence=low_confidence, limit=limit,
-                                        excluding=select(GapResolution.exchange_id).union(with_reply))
+                                        excluding=select(GapResolution.exchange_id).union(with_reply),
+                                        team_id=team_id)
     out = []
     for f in flagged:
         r = f.exchange
@@ -210,12 +213,14 @@ def find_gaps(
     now: dt.datetime | None = None,
     limit: int = MAX_QUESTIONS,
     requests: ExpertRequests | None = None,
+    team_id: str | None = None,
 ) -> list[GapCluster]:
     """The open gaps as clusters: answered expert requests first (with `requests`), then the
-    rest largest first; plainly out-of-scope clusters (`noise`) come after the real gaps."""
+    rest largest first; plainly out-of-scope clusters (`noise`) come after the real gaps.
+    `team_id`: only that workspace's questions."""
     answered = expert_clusters(requests, advisor, days=days, now=now) if requests else []
     questions = gap_questions(queries, days=days, low_confidence=low_confidence, now=now,
-                              limit=limit)
+                              limit=limit, team_id=team_id)
     questions.sort(key=lambda q: (q.created_at, q.exchange_id))
     texts = [q.question for q in questions]
     x = advisor.matcher.transform(texts) if texts else None  # vectorised once for both uses

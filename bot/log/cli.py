@@ -153,6 +153,11 @@ def report(
         Optional[Path],  # noqa: UP045
         typer.Option("--html", help="Also write a self-contained HTML page with charts here."),
     ] = None,
+    team: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option("--team", help="Only one workspace's exchanges (its team id, T…), for the "
+                     "admins of one agency when the app is installed in many."),
+    ] = None,
 ) -> None:
     """This period's figures, and the most common unanswered questions grouped by similarity.
 
@@ -165,7 +170,8 @@ def report(
     since = until - dt.timedelta(weeks=weeks)
     log = _open_log()
     try:
-        data = _run(lambda: log.queries.report(since=since, until=until, cluster=_inbox_grouping))
+        data = _run(lambda: log.queries.report(since=since, until=until, cluster=_inbox_grouping,
+                                               team_id=team))
     finally:
         log.close()
     out.print(render_report(data))

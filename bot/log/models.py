@@ -17,7 +17,8 @@ class Exchange(SQLModel, table=True):
     """One question and what the advisor answered."""
 
     __tablename__ = "exchange"
-    __table_args__ = (Index("ix_exchange_topic_created", "topic", "created_at"),)
+    __table_args__ = (Index("ix_exchange_topic_created", "topic", "created_at"),
+                      Index("ix_exchange_team_created", "team_id", "created_at"))
 
     id: str = Field(primary_key=True, max_length=32)
     created_at: dt.datetime = Field(index=True)

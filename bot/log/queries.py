@@ -63,20 +63,22 @@ class LogQueries:
                  .order_by(ex.c.created_at.desc()).limit(limit))
         return self._database.attempt(lambda session: list(session.execute(query).scalars())) or []
 
-    def weekly_stats(self, *, days: int = 7) -> Stats:
-        """Figures for the last `days` days."""
+    def weekly_stats(self, *, days: int = 7, team_id: str | None = None) -> Stats:
+        """Figures for the last `days` days (of one workspace's exchanges, with `team_id`)."""
         self._flush(5.0)
         since = utcnow() - dt.timedelta(days)
-        return self._database.run(lambda session: _stats(session, since=since), retry=True)
+        return self._database.run(lambda session: _stats(session, since=since, team_id=team_id),
+                                  retry=True)
 
     # -- admins -----------------------------------------------------------------------------
 
     def report(self, *, since: dt.datetime, until: dt.datetime, max_groups: int = 10,
-               cluster: Callable[[list[str]], list[Cluster]] | None = None) -> reports.Report:
+               cluster: Callable[[list[str]], list[Cluster]] | None = None,
+               team_id: str | None = None) -> reports.Report:
         """The figures of one period, read in one session; unanswered questions grouped by
-        `cluster` (see `reports.group_questions`)."""
+        `cluster` (see `reports.group_questions`); one workspace's, with `team_id`."""
         ex = Exchange.__table__
-        window = (ex.c.created_at >= since, ex.c.created_at < until)
+        window = (ex.c.created_at >= since, ex.c.created_at < until, *_of_team(team_id))
 
         def read(session: Session) -> tuple[Stats, list[Any], list[Any], list[str]]:
             rows = session.execute(select(ex.c.created_at, ex.c.confidence).where(*window)).all()
@@ -88,7 +90,8 @@ class LogQueries:
                 select(ex.c.question).where(*window, ex.c.abstained).order_by(ex.c.created_at.desc())
                 .limit(MAX_UNANSWERED)
             ).scalars().all()
-            return _stats(session, since=since, until=until), rows, surfaces, list(unanswered)
+            return (_stats(session, since=since, until=until, team_id=team_id), rows, surfaces,
+                    list(unanswered))
 
         stats, rows, surfaces, unanswered = self._database.run(read, retry=True)
         return reports.Report(
@@ -115,12 +118,14 @@ class LogQueries:
         low_confidence: float,
         limit: int,
         excluding: Select[Any] | None = None,
+        team_id: str | None = None,
     ) -> list[FlaggedExchange]:
         """Exchanges since `since` that abstained, were unsure, or were marked not helpful or
-        re-routed, newest first; `excluding` selects exchange ids to leave out."""
+        re-routed, newest first; `excluding` selects exchange ids to leave out; `team_id`
+        keeps one workspace's."""
         ex, fb = Exchange, Feedback
         flagged = select(fb.exchange_id).where(fb.kind.in_(("not_helpful", "chose_topic")))
-        conditions = [ex.created_at >= since,
+        conditions = [ex.created_at >= since, *_of_team(team_id),
                       or_(ex.abstained, ex.confidence < low_confidence, ex.id.in_(flagged))]
         if excluding is not None:
             conditions.append(ex.id.not_in(excluding))
@@ -156,9 +161,16 @@ class LogQueries:
         return self._database.run(read, retry=True)
 
 
-def _stats(session: Session, *, since: dt.datetime, until: dt.datetime | None = None) -> Stats:
+def _of_team(team_id: str | None) -> tuple[Any, ...]:
+    """The condition keeping one workspace's exchanges (none: every workspace's)."""
+    return () if team_id is None else (Exchange.__table__.c.team_id == team_id,)
+
+
+def _stats(session: Session, *, since: dt.datetime, until: dt.datetime | None = None,
+           team_id: str | None = None) -> Stats:
     ex, fb = Exchange.__table__, Feedback.__table__
-    window = [ex.c.created_at >= since] + ([ex.c.created_at < until] if until else [])
+    window = ([ex.c.created_at >= since] + ([ex.c.created_at < until] if until else [])
+              + list(_of_team(team_id)))
     total, abstained, ambiguous = session.execute(
         select(
             func.count(),

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from slack_bolt import App
 from slack_sdk import WebClient
 
+from bot.settings import OAUTH_NEEDS_HTTP, SettingsError
 from bot.slack.inbound import check_payloads
 from bot.slack.listeners import register_listeners
 from bot.slack.replays import refuse_replays
@@ -38,15 +39,29 @@ def build_app(settings: Settings, advisor: Answerer, log: ConversationLog, *,
     `curator`, the admin surfaces (`/advisor admin`, gap buttons and modals) work too;
     answers are posted through `posts` (a new `ChannelPosts` when None).
 
-    Calls `auth.test` once (Bolt's start-up check); request signatures are verified in
-    HTTP mode (Socket Mode needs no signing secret). Payloads are checked before any
-    listener (`inbound.py`), and replayed commands and clicks are dropped (`replays.py`).
+    With one bot token, calls `auth.test` once (Bolt's start-up check). With OAuth
+    distribution (SLACK_CLIENT_ID and SLACK_CLIENT_SECRET), installations live in the log's
+    database and each request is authorised with its team's bot token (`installations.py`).
+    Request signatures are verified in HTTP mode (Socket Mode needs no signing secret).
+    Payloads are checked before any listener (`inbound.py`), and replayed commands and
+    clicks are dropped (`replays.py`).
     """
-    settings.require("slack_bot_token", *(() if socket_mode else ("slack_signing_secret",)))
+    installations = None
+    if settings.oauth_mode:
+        if socket_mode:
+            raise SettingsError(OAUTH_NEEDS_HTTP)
+        settings.require("slack_client_id", "slack_signing_secret")
+        from bot.slack.installations import Installations
+
+        installations = Installations.on(log.database.engine, client_id=str(settings.slack_client_id))
+    else:
+        settings.require("slack_bot_token", *(() if socket_mode else ("slack_signing_secret",)))
     app = App(
-        token=settings.slack_bot_token,
+        token=None if installations else settings.slack_bot_token,
         signing_secret=settings.slack_signing_secret or "",
         client=client or make_client(settings),
+        oauth_settings=installations.oauth_settings(settings) if installations else None,
+        authorize=installations.authorize(settings) if installations else None,
         name="transformation-advisor",
         logger=logger,
         listener_executor=listener_executor
@@ -54,7 +69,7 @@ def build_app(settings: Settings, advisor: Answerer, log: ConversationLog, *,
         process_before_response=False,
     )
     quiet_request_verification()
-    services = Services(settings, advisor, log, live, curator)
+    services = Services(settings, advisor, log, live, curator, installations=installations)
     app.use(attach(services if posts is None else replace(services, posts=posts)))
     app.use(check_payloads())
     app.use(refuse_replays(log.claims))

@@ -23,13 +23,15 @@ def serve(
 ) -> None:
     """Run the Slack bot: HTTP mode (POST /slack/events, GET /healthz) or --socket."""
     from bot.doctor import startup_problem
-    from bot.settings import SettingsError, load_settings
+    from bot.settings import OAUTH_NEEDS_HTTP, SettingsError, load_settings
     from knowledge.errors import AdvisorError, KnowledgeBaseError
 
     logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
     try:
         settings = load_settings()
-        settings.require("slack_bot_token",
+        if settings.oauth_mode and socket:
+            raise SettingsError(OAUTH_NEEDS_HTTP)
+        settings.require("slack_client_id" if settings.oauth_mode else "slack_bot_token",
                          "slack_app_token" if socket else "slack_signing_secret")
     except SettingsError as exc:
         typer.echo(f"error: {exc}", err=True)

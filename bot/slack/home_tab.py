@@ -17,15 +17,17 @@ from bot.slack.web import slack_call
 RECENT = 5
 
 
-def publish_home(client: WebClient, user: str, services: Services,
-                 logger: logging.Logger) -> None:
-    """(Re)draw the user's Home tab, e.g. after an admin acted on a gap from it."""
+def publish_home(client: WebClient, user: str, services: Services, logger: logging.Logger, *,
+                 team: str | None = None) -> None:
+    """(Re)draw the user's Home tab in `team`, e.g. after an admin acted on a gap from it."""
     slack_call(logger, "views.publish", client.views_publish, user_id=user,
-               view=build_home(user, services, logger))
+               view=build_home(user, services, logger, team=team))
 
 
-def build_home(user: str, services: Services, logger: logging.Logger) -> dict[str, Any]:
-    """The user's Home view; this week's figures only for ADVISOR_ADMINS."""
+def build_home(user: str, services: Services, logger: logging.Logger, *,
+               team: str | None = None) -> dict[str, Any]:
+    """The user's Home view; this week's figures and the gaps only for admins, of their
+    workspace with OAuth distribution (of every workspace for an organisation admin)."""
     kb, log = services.advisor.kb, services.log
     recent = log.queries.recent_questions(user_id=user, limit=RECENT)
     open_lists = []
@@ -35,9 +37,11 @@ def build_home(user: str, services: Services, logger: logging.Logger) -> dict[st
             open_lists.append(OpenChecklist(checklist.id, checklist.title, done,
                                             len(checklist.items)))
     figures = curation = requests = None
-    if services.settings.is_admin(user):
-        figures = week_figures(services, logger)
-        curation = curation_status(services, logger)
+    actor = services.settings.actor(user, team)
+    if services.settings.is_admin(actor):
+        scope = services.settings.team_scope(actor)
+        figures = week_figures(services, logger, team_id=scope)
+        curation = curation_status(services, logger, team_id=scope)
         requests = request_counts(services, logger)
     return home_view(kb, recent=recent, open_checklists=open_lists, figures=figures,
                      curation=curation, requests=requests)
@@ -54,25 +58,27 @@ def request_counts(services: Services, logger: logging.Logger) -> dict[str, int]
         return None
 
 
-def curation_status(services: Services, logger: logging.Logger) -> Curation | None:
-    """The live version, last reload and top gaps, for the admin section (None without a
-    curator in this process)."""
+def curation_status(services: Services, logger: logging.Logger, *,
+                    team_id: str | None = None) -> Curation | None:
+    """The live version, last reload and top gaps (of `team_id`'s questions, when given), for
+    the admin section (None without a curator in this process)."""
     if services.live is None or services.curator is None:
         return None
     advisor = services.live.current
     try:
-        clusters = services.curator.gaps(advisor, days=GAP_DAYS)
+        clusters = services.curator.gaps(advisor, days=GAP_DAYS, team_id=team_id)
     except Exception:
         logger.exception("could not read the gaps inbox for the App Home")
         clusters = None
     return Curation(services.live.health(), clusters, GAP_DAYS)
 
 
-def week_figures(services: Services, logger: logging.Logger) -> WeekFigures | None:
+def week_figures(services: Services, logger: logging.Logger, *,
+                 team_id: str | None = None) -> WeekFigures | None:
     from bot.log import LogError
 
     try:
-        stats = services.log.queries.weekly_stats(days=7)
+        stats = services.log.queries.weekly_stats(days=7, team_id=team_id)
     except LogError as exc:
         logger.warning("no weekly figures for the App Home: %s", exc)
         return None

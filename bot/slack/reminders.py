@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from bot.curation.stale import by_slack_owner, reminder_key, stale_entries
@@ -26,20 +26,27 @@ if TYPE_CHECKING:
 CHECK_SECONDS = 3600.0
 
 
-def send_stale_reminders(client: WebClient, log: ConversationLog, kb: KnowledgeBase,
+def send_stale_reminders(clients: Sequence[WebClient], log: ConversationLog, kb: KnowledgeBase,
                          logger: logging.Logger, *, today: dt.date | None = None) -> int:
     """DM each Slack-user owner their overdue entries, unless already done this week.
 
-    Returns how many DMs were posted. A DM that fails after its claim is not retried until
-    next week (logged with its cause).
+    `clients` are the bot's clients: one with one bot token, one per installed workspace with
+    OAuth distribution, tried in turn until one reaches the owner (an owner is a user of one
+    of them). Returns how many DMs were posted. A DM that fails after its claim is not
+    retried until next week (logged with its cause).
     """
     sent = 0
     for owner, entries in by_slack_owner(stale_entries(kb, today=today)).items():
-        if not log.claims.claim(reminder_key(owner, today)):
+        if not clients or not log.claims.claim(reminder_key(owner, today)):
             continue
-        posted = slack_call(logger, "chat.postMessage", client.chat_postMessage, channel=owner,
-                            text=stale_text(entries), blocks=stale_blocks(entries, owner_view=True))
-        sent += posted is not None
+        message = {"channel": owner, "text": stale_text(entries),
+                   "blocks": stale_blocks(entries, owner_view=True)}
+        for n, client in enumerate(clients, 1):
+            posted = slack_call(logger, "chat.postMessage", client.chat_postMessage,
+                                quiet=n < len(clients), **message)
+            if posted is not None:
+                sent += 1
+                break
     logger.info("stale-entry reminders checked: %d sent", sent)
     return sent
 

@@ -41,12 +41,21 @@ each new one would take it over from the last."""
 
 class AdvisorWSGI:
     """Routes `POST /slack/events` through the request gate to Bolt and answers
-    `GET /healthz`; 404 otherwise."""
+    `GET /healthz`; with OAuth distribution, Bolt also answers `GET /slack/install` and
+    `GET /slack/oauth_redirect` (no signature there: the OAuth state guards them); 404
+    otherwise."""
 
     def __init__(self, app: App, *, signing_secret: str, health: Callable[[], dict[str, Any]],
                  events: Callable[[BoltRequest], object] | None = None):
         self.slack = SlackGate(app, signing_secret=signing_secret, events=events)
         self.health = health
+        self.oauth_paths: frozenset[str] = frozenset()
+        if app.oauth_flow is not None:
+            from slack_bolt.adapter.wsgi import SlackRequestHandler
+
+            self.oauth = SlackRequestHandler(app, path=EVENTS_PATH)
+            self.oauth_paths = frozenset({app.oauth_flow.install_path,
+                                          app.oauth_flow.redirect_uri_path})
 
     def __call__(self, environ: dict[str, Any],
                  start_response: Callable[..., Any]) -> Iterable[bytes]:
@@ -58,6 +67,8 @@ class AdvisorWSGI:
             return [body] if method == "GET" else [b""]
         if path == EVENTS_PATH and method == "POST":
             return self.slack(environ, start_response)
+        if path in self.oauth_paths and method == "GET":
+            return self.oauth(environ, start_response)
         start_response("404 Not Found", [("Content-Type", "text/plain"),
                                          ("Content-Length", "9")])
         return [b"Not Found"]
@@ -81,13 +92,16 @@ def health(live: LiveAdvisor, parts: ServerParts) -> dict[str, Any]:
 def check_slack(settings: Settings) -> SlackResponse:
     """Call `auth.test` once, so a bad token or an unreachable Slack stops start-up in one
     line instead of failing every worker's boot; its answer (`advisor doctor` reads the
-    granted scopes from its headers)."""
+    granted scopes from its headers). With OAuth distribution there is no token yet: each
+    installed team's is checked on its requests."""
     from slack_sdk.errors import SlackApiError
 
     from bot.settings import SettingsError
     from bot.slack.web import make_client
     from knowledge.errors import AdvisorError
 
+    if settings.oauth_mode:
+        return
     client = make_client(settings)
     try:
         return client.auth_test()

@@ -18,6 +18,7 @@ from bot.slack.event_queue import EventQueue, ListenerExecutor
 if TYPE_CHECKING:
     from slack_bolt import App
     from slack_bolt.request import BoltRequest
+    from slack_sdk import WebClient
 
     from bot.curation.service import Curator
     from bot.live import LiveAdvisor
@@ -52,7 +53,7 @@ class ServerParts:
                                       listener_executor=self.executor, live=live,
                                       posts=self.posts,
                                       curator=make_curator(settings, live, log))
-            self.reminders = reminders(self.app, live, log, settings).start()
+            self.reminders = reminders(settings, self.app, live, log).start()
             if not socket_mode:
                 notices = self.notices = BusyNotices(self.app.client, self.posts)
                 self.events = EventQueue(dispatcher(self.app), depth=settings.advisor_queue_depth,
@@ -98,8 +99,8 @@ def make_curator(settings: Settings, live: LiveAdvisor, log: ConversationLog) ->
     return Curator(settings=settings, log=log, kb_path=live.kb_path, live=live)
 
 
-def reminders(app: App, live: LiveAdvisor, log: ConversationLog,
-              settings: Settings) -> ReminderSchedule:
+def reminders(settings: Settings, app: App, live: LiveAdvisor,
+              log: ConversationLog) -> ReminderSchedule:
     """The weekly review reminders (sent once a week per owner) and the expert requests'
     hand-overs and reminders, checked now and hourly."""
     from bot.slack.expert_relay import send_expert_reminders
@@ -107,7 +108,21 @@ def reminders(app: App, live: LiveAdvisor, log: ConversationLog,
 
     def send() -> None:
         kb = live.current.kb
-        send_stale_reminders(app.client, log, kb, logger)
-        send_expert_reminders(app.client, log, kb, settings, logger)
+        clients = bot_clients(settings, app, log)
+        send_stale_reminders(clients, log, kb, logger)
+        if clients:  # the experts' channel is in the first workspace the bot acts in
+            send_expert_reminders(clients[0], log, kb, settings, logger)
 
     return ReminderSchedule(send, logger)
+
+
+def bot_clients(settings: Settings, app: App, log: ConversationLog) -> list[WebClient]:
+    """The clients the bot acts through outside a request: the app's, with one bot token;
+    one per installed workspace (or organisation), with OAuth distribution."""
+    if not settings.oauth_mode:
+        return [app.client]
+    from bot.slack.installations import Installations
+    from bot.slack.web import make_client
+
+    installed = Installations.on(log.database.engine, client_id=str(settings.slack_client_id))
+    return [make_client(settings, token=bot.bot_token) for bot in installed.bots()]

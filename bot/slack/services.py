@@ -20,13 +20,14 @@ if TYPE_CHECKING:
     from bot.live import LiveAdvisor
     from bot.log import ConversationLog
     from bot.settings import Settings
+    from bot.slack.installations import Installations
 
 
 @dataclass(frozen=True)
 class Services:
     """`live` and `curator` are None where there is no knowledge base to curate (unit tests);
     admin listeners read `live.current` once per request. `posts` posts answers; a server
-    passes its own, to close it on exit."""
+    passes its own, to close it on exit. `installations` is set with OAuth distribution."""
 
     settings: Settings
     advisor: Answerer
@@ -34,6 +35,7 @@ class Services:
     live: LiveAdvisor | None = None
     curator: Curator | None = None
     posts: ChannelPosts = field(default_factory=ChannelPosts)
+    installations: Installations | None = None
 
 
 def attach(services: Services) -> Callable[..., Any]:

@@ -18,17 +18,20 @@ T = TypeVar("T")
 SLACK_API = "https://slack.com/api/"
 
 
-def make_client(settings: Settings) -> WebClient:
-    """A WebClient that retries failed connections once, HTTP 500/502/503 twice with
-    backoff, and a 429 after a short `Retry-After` (see `bot.slack.web_retries`).
+def make_client(settings: Settings, *, token: str | None = None) -> WebClient:
+    """A WebClient with `token` (default: SLACK_BOT_TOKEN; with OAuth distribution, one
+    installed team's bot token) that retries failed connections once, HTTP 500/502/503
+    twice with backoff, and a 429 after a short `Retry-After` (see `bot.slack.web_retries`).
 
     Timeouts are not retried: Slack may already have posted the message. Calls go through
     HTTPS_PROXY unless NO_PROXY names the Web API's host (Bolt's `respond` follows too).
+    Listeners never build one: they use Bolt's per-request `client`, which carries the
+    team's token.
     """
     base_url = settings.slack_api_url or SLACK_API
     proxy = settings.proxy_for(base_url)
     client = WebClient(
-        token=settings.slack_bot_token,
+        token=token or settings.slack_bot_token,
         base_url=base_url,
         timeout=settings.slack_api_timeout,
         proxy=proxy,

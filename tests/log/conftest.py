@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -43,9 +44,9 @@ def pg_admin() -> str:
     return url
 
 
-@pytest.fixture
-def pg_database(pg_admin: str) -> Iterator[str]:
-    """A fresh, empty PostgreSQL database (no schema), dropped afterwards."""
+@contextmanager
+def private_database(pg_admin: str) -> Iterator[str]:
+    """A fresh, empty PostgreSQL database (no schema) on `pg_admin`'s server, dropped after."""
     name = f"advisor_test_{secrets.token_hex(6)}"
     with psycopg.connect(pg_admin, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
@@ -55,6 +56,13 @@ def pg_database(pg_admin: str) -> Iterator[str]:
     finally:
         with psycopg.connect(pg_admin, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def pg_database(pg_admin: str) -> Iterator[str]:
+    """A fresh, empty PostgreSQL database (no schema), dropped afterwards."""
+    with private_database(pg_admin) as url:
+        yield url
 
 
 @dataclass

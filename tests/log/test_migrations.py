@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import multiprocessing
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
@@ -31,10 +32,25 @@ def test_migrations_match_the_models(backend: Backend) -> None:
     assert current_revision(backend.engine) == head_revision()
 
 
+def test_migrations_build_the_tables_slack_sdks_oauth_stores_use(backend: Backend) -> None:
+    from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
+    from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
+
+    backend.make_log().prepare()
+    theirs = SQLAlchemyInstallationStore("c", backend.engine).metadata
+    SQLAlchemyOAuthStateStore(60, backend.engine).oauth_states.to_metadata(theirs)
+    with backend.engine.connect() as conn:
+        options = {"compare_type": True, "include_name": _only(set(theirs.tables))}
+        diffs = compare_metadata(MigrationContext.configure(conn, opts=options), theirs)
+    assert diffs == []
+    assert set(theirs.tables) == {"slack_installations", "slack_bots", "slack_oauth_states"}
+
+
 def test_reports_are_served_by_indexes(backend: Backend) -> None:
     backend.make_log().prepare()
     indexes = {i["name"]: i for i in inspect(backend.engine).get_indexes("exchange")}
-    assert {"ix_exchange_created_at", "ix_exchange_user_key", "ix_exchange_topic_created"} <= set(indexes)
+    assert {"ix_exchange_created_at", "ix_exchange_user_key", "ix_exchange_topic_created",
+            "ix_exchange_team_created"} <= set(indexes)
     assert indexes["ix_exchange_event_id"]["unique"]
 
 
@@ -68,8 +84,16 @@ def test_many_processes_starting_at_once_upgrade_sqlite_once(tmp_path: Path) -> 
     assert revisions == [head_revision()] * 4
 
 
-def _only_log_tables(name: str | None, type_: str, parents: dict[str, str | None]) -> bool:
-    """Other areas keep their tables in the same database (e.g. curation): leave them out."""
-    if type_ == "table":
-        return name in LOG_TABLES
-    return parents.get("table_name") in LOG_TABLES if "table_name" in parents else True
+def _only(tables: set[str] | tuple[str, ...]) -> Callable[..., bool]:
+    """An autogenerate filter that compares only `tables`: other areas keep their tables in
+    the same database (curation, Slack installations)."""
+
+    def include(name: str | None, type_: str, parents: dict[str, str | None]) -> bool:
+        if type_ == "table":
+            return name in tables
+        return parents.get("table_name") in tables if "table_name" in parents else True
+
+    return include
+
+
+_only_log_tables = _only(LOG_TABLES)

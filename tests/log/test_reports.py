@@ -47,3 +47,22 @@ def test_report_counts_weeks_and_confidence(backend: Backend) -> None:
     assert report.confidence_histogram == [1, 0, 0, 0, 0, 2, 0, 0, 0, 2]
     assert report.per_surface == [("cli", 5)]
     assert render_html(report).startswith("<!doctype html>")
+
+
+def test_a_report_and_the_weekly_figures_for_one_workspace_count_only_its_exchanges(
+        backend: Backend) -> None:
+    log = backend.started()
+    for team, n in (("T0AGENCY1", 3), ("T0AGENCY2", 2)):
+        for _ in range(n):
+            log.record(ExchangeIn("mention", "q", make_answer(), 1.0, user_id="U1", team_id=team))
+    log.close()
+    until = utcnow() + dt.timedelta(seconds=1)
+    queries = backend.make_log().queries
+    since = until - dt.timedelta(weeks=1)
+
+    def questions(team: str | None) -> int:
+        return queries.report(since=since, until=until, team_id=team).stats.questions
+
+    assert (questions("T0AGENCY1"), questions("T0AGENCY2"), questions(None)) == (3, 2, 5)
+    assert questions("T0ELSEWHERE") == 0
+    assert queries.weekly_stats(team_id="T0AGENCY2").questions == 2

@@ -25,11 +25,11 @@ def fake() -> Iterator[FakeSlack]:
 
 
 def start_server(fake: FakeSlack, kb_dir: Path, data: Path, *, workers: int = 2,
-                 **env: str) -> Server:
+                 **env: str | None) -> Server:
     """`advisor serve` (real gunicorn) on the fake Slack, its log and data in `data`; `env`
-    overrides the scenario environment."""
-    settings = {**scenario_env(slack_api_url=fake.base_url, kb_dir=kb_dir, data=data,
-                               secret=SECRET), **env}
+    overrides the scenario environment (None: leave that variable out)."""
+    base = scenario_env(slack_api_url=fake.base_url, kb_dir=kb_dir, data=data, secret=SECRET)
+    settings = {k: v for k, v in {**base, **env}.items() if v is not None}
     server = Server(settings, workers=workers, log_path=data / "server.log").start()
     server.data = data
     return server

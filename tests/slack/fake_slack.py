@@ -3,10 +3,13 @@
 Records every call (method, arguments, time received) and answers like Slack does:
 `auth.test` with the bot's ids (and, when `scopes` is set, the granted scopes in its
 `x-oauth-scopes` header), `chat.postMessage` with a new ts, `response_url` posts with
-"ok". Tests can queue failures (HTTP status, Slack error, headers such as `Retry-After`,
-delay) per method, optionally for one channel only, rate-limit a channel for a while as
-Slack does (every call gets 429 until the window ends), and hold every call of a method
-until released (a Slack that is slow for as long as a test needs).
+"ok". For OAuth distribution, `install()` makes a grant code that `oauth.v2.access`
+exchanges for a workspace's (or organisation's) own bot token; `auth.test` answers each
+such token with its team's ids, and a revoked one with `invalid_auth`. Each call records
+the token it came with. Tests can queue failures (HTTP status, Slack error, headers such as
+`Retry-After`, delay) per method, optionally for one channel only, rate-limit a channel for
+a while as Slack does (every call gets 429 until the window ends), and hold every call of a
+method until released (a Slack that is slow for as long as a test needs).
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ class Call:
     path: str = ""
     status: int = 200  # the HTTP status the fake answered
     when: float = field(default_factory=time.time)  # wall-clock time when received
+    token: str | None = None  # the bearer token (or `token` argument) it came with
 
 
 @dataclass
@@ -43,6 +47,33 @@ class Failure:
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0
     channel: str | None = None  # only for calls to this channel
+
+
+@dataclass(frozen=True)
+class Installed:
+    """One OAuth grant: what `oauth.v2.access` answers for its code."""
+
+    team_id: str | None
+    enterprise_id: str | None
+    token: str
+    bot_user_id: str
+    is_enterprise_install: bool = False
+
+    def access(self, app_id: str) -> dict[str, Any]:
+        return {"ok": True, "app_id": app_id, "access_token": self.token, "token_type": "bot",
+                "scope": "chat:write,commands", "bot_user_id": self.bot_user_id,
+                "team": {"id": self.team_id, "name": f"Agency {self.team_id}"}
+                if self.team_id else None,
+                "enterprise": {"id": self.enterprise_id, "name": "Ministry"}
+                if self.enterprise_id else None,
+                "is_enterprise_install": self.is_enterprise_install,
+                "authed_user": {"id": "UINSTALLER"}}
+
+    def auth_test(self) -> dict[str, Any]:
+        return {"ok": True, "user_id": self.bot_user_id, "bot_id": f"B{self.bot_user_id[1:]}",
+                "team_id": self.team_id, "enterprise_id": self.enterprise_id,
+                "is_enterprise_install": self.is_enterprise_install, "user": "advisor",
+                "url": "https://test.slack.com/"}
 
 
 @dataclass
@@ -72,6 +103,9 @@ class FakeSlack:
         self.on_call = on_call
         self.ws_url = ""
         self.scopes: str | None = None  # auth.test's x-oauth-scopes header, when set
+        self.grants: dict[str, Installed] = {}  # OAuth code -> installation
+        self.tokens: dict[str, Installed] = {}  # bot token -> installation
+        self.revoked: set[str] = set()
         self._ts = itertools.count(1)
         self._cond = threading.Condition()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
@@ -149,6 +183,23 @@ class FakeSlack:
         with self._cond:
             self.held[method] -= 1
 
+    def install(self, team_id: str | None, *, enterprise_id: str | None = None,
+                is_enterprise_install: bool = False) -> tuple[str, Installed]:
+        """A grant code for `oauth.v2.access`, and the installation it yields."""
+        key = team_id or enterprise_id or "X"
+        installed = Installed(team_id, enterprise_id, f"xoxb-{key.lower()}-{next(self._ts)}",
+                              f"UBOT{key}", is_enterprise_install)
+        code = f"code-{key}-{next(self._ts)}"
+        with self._cond:
+            self.grants[code] = installed
+            self.tokens[installed.token] = installed
+        return code, installed
+
+    def revoke(self, token: str) -> None:
+        """From now on Slack refuses `token` (`invalid_auth`), as after an uninstall."""
+        with self._cond:
+            self.revoked.add(token)
+
     def calls_of(self, method: str) -> list[Call]:
         with self._cond:
             return [c for c in self.calls if c.method == method]
@@ -187,8 +238,17 @@ class FakeSlack:
                                                          "error": failure.error or "failed"}
         if call.method == "response_url":
             return 200, {}, "ok"
+        if call.token in self.revoked:
+            return 200, {}, {"ok": False, "error": "invalid_auth"}
         body: dict[str, Any] = {"ok": True}
-        if call.method == "auth.test":
+        if call.method == "oauth.v2.access":
+            with self._cond:
+                grant = self.grants.pop(str(call.args.get("code")), None)
+            return 200, {}, grant.access("A0000001") if grant else {"ok": False,
+                                                                    "error": "invalid_code"}
+        if call.method == "auth.test" and call.token in self.tokens:
+            body = self.tokens[call.token].auth_test()
+        elif call.method == "auth.test":
             body |= {"user_id": BOT_USER_ID, "bot_id": BOT_ID, "team_id": TEAM_ID,
                      "user": "advisor", "team": "Test Gov", "url": "https://test.slack.com/"}
             if self.scopes is not None:
@@ -249,7 +309,10 @@ class FakeSlack:
                     method = "response_url"
                 else:
                     method = url.path.removeprefix("/api/")
-                call = Call(method, args, time.monotonic(), url.path)
+                bearer = self.headers.get("Authorization", "")
+                token = bearer.removeprefix("Bearer ") if bearer.startswith("Bearer ") else None
+                call = Call(method, args, time.monotonic(), url.path,
+                            token=token or args.get("token"))
                 status, headers, body = fake._answer(call)
                 call.status = status
                 if fake.record:

@@ -30,13 +30,22 @@ def new_ts() -> str:
     return f"{int(time.time())}.{next(_ids):06d}"
 
 
-def event_body(event: dict[str, Any], *, event_id: str | None = None) -> str:
-    return json.dumps({
-        "token": "legacy", "team_id": TEAM_ID, "api_app_id": "A0000001",
+def event_body(event: dict[str, Any], *, event_id: str | None = None, team_id: str = TEAM_ID,
+               enterprise_id: str | None = None, bot_user_id: str = BOT_USER_ID,
+               is_enterprise_install: bool = False) -> str:
+    """An event as Slack delivers it to the app installed in `team_id` (or, for an org-wide
+    install, in the organisation `enterprise_id`)."""
+    body: dict[str, Any] = {
+        "token": "legacy", "team_id": team_id, "api_app_id": "A0000001",
         "type": "event_callback", "event_id": event_id or f"Ev{next(_ids):08d}",
         "event_time": int(time.time()), "event": event,
-        "authorizations": [{"team_id": TEAM_ID, "user_id": BOT_USER_ID, "is_bot": True}],
-    })
+        "authorizations": [{"team_id": None if is_enterprise_install else team_id,
+                            "enterprise_id": enterprise_id, "user_id": bot_user_id,
+                            "is_bot": True, "is_enterprise_install": is_enterprise_install}],
+    }
+    if enterprise_id:
+        body |= {"enterprise_id": enterprise_id, "is_ext_shared_channel": False}
+    return json.dumps(body)
 
 
 def mention(text: str, *, user: str = "U0000USER", channel: str = "C0000CHAN",
@@ -59,9 +68,9 @@ def message(text: str, *, user: str = "U0000USER", channel: str = "C0000CHAN",
 
 
 def command_body(text: str, *, response_url: str, user: str = "U0000USER",
-                 channel: str = "C0000CHAN") -> str:
+                 channel: str = "C0000CHAN", team_id: str = TEAM_ID) -> str:
     return urlencode({
-        "token": "legacy", "team_id": TEAM_ID, "team_domain": "test", "channel_id": channel,
+        "token": "legacy", "team_id": team_id, "team_domain": "test", "channel_id": channel,
         "channel_name": "general", "user_id": user, "user_name": "someone",
         "command": "/advisor", "text": text, "api_app_id": "A0000001",
         "response_url": response_url, "trigger_id": "1.2.3",
@@ -70,11 +79,12 @@ def command_body(text: str, *, response_url: str, user: str = "U0000USER",
 
 def action_payload(action: dict[str, Any], *, response_url: str, user: str = "U0000USER",
                    channel: str = "C0000CHAN", ephemeral: bool = False,
-                   message_ts: str = "1700000000.000100") -> dict[str, Any]:
+                   message_ts: str = "1700000000.000100",
+                   team_id: str = TEAM_ID) -> dict[str, Any]:
     payload: dict[str, Any] = {
-        "type": "block_actions", "user": {"id": user, "team_id": TEAM_ID},
+        "type": "block_actions", "user": {"id": user, "team_id": team_id},
         "api_app_id": "A0000001", "token": "legacy", "trigger_id": "1.2.3",
-        "team": {"id": TEAM_ID}, "channel": {"id": channel, "name": "general"},
+        "team": {"id": team_id}, "channel": {"id": channel, "name": "general"},
         "container": {"type": "message", "message_ts": message_ts, "channel_id": channel,
                       "is_ephemeral": ephemeral},
         "response_url": response_url, "actions": [{"type": "button", **action}],

@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import logging
+import re
 from pathlib import Path
 
 import pytest
@@ -130,9 +131,9 @@ def test_the_weekly_reminder_goes_to_each_slack_owner_once_a_week(slack_advisor,
     today = dt.date(2030, 1, 7)  # a Monday: every entry is overdue by then
     client = Recorder()
 
-    first = send_stale_reminders(client, slack_log, mine, logger, today=today)
-    again = send_stale_reminders(client, slack_log, mine, logger, today=today + dt.timedelta(days=3))
-    next_week = send_stale_reminders(client, slack_log, mine, logger,
+    first = send_stale_reminders([client], slack_log, mine, logger, today=today)
+    again = send_stale_reminders([client], slack_log, mine, logger, today=today + dt.timedelta(days=3))
+    next_week = send_stale_reminders([client], slack_log, mine, logger,
                                      today=today + dt.timedelta(days=7))
 
     assert (first, again, next_week) == (1, 0, 1)
@@ -140,3 +141,60 @@ def test_the_weekly_reminder_goes_to_each_slack_owner_once_a_week(slack_advisor,
     assert dm["channel"] == owner and dm["text"] == "2 strategies are due for review"
     assert [b["accessory"]["value"] for b in dm["blocks"] if "accessory" in b] == [
         v.pack(e=entries[0].id, o=1), v.pack(e=entries[1].id, o=1)]
+
+
+def _owned_by(kb: KnowledgeBase, owner: str) -> KnowledgeBase:
+    """`kb` with its first topic's first entry owned by `owner` (overdue by 2030)."""
+    topic = kb.topics[0]
+    entries = (dataclasses.replace(topic.entries[0], owner=owner), *topic.entries[1:])
+    return dataclasses.replace(kb, topics=(dataclasses.replace(topic, entries=entries),
+                                           *kb.topics[1:]))
+
+
+def test_with_many_workspaces_the_reminder_goes_through_the_one_that_reaches_the_owner(
+        slack_advisor, slack_log):
+    owner = new_user()
+    elsewhere, home = Recorder(fail="chat_postMessage"), Recorder()
+
+    sent = send_stale_reminders([elsewhere, home], slack_log, _owned_by(slack_advisor.kb, owner),
+                                logger, today=dt.date(2030, 1, 14))
+
+    assert sent == 1
+    assert [dm["channel"] for dm in elsewhere.named("chat_postMessage")] == [owner]
+    assert [dm["channel"] for dm in home.named("chat_postMessage")] == [owner]
+
+
+def test_a_reminder_no_workspace_takes_is_not_counted_as_sent(slack_advisor, slack_log):
+    owner = new_user()
+    clients = [Recorder(fail="chat_postMessage"), Recorder(fail="chat_postMessage")]
+
+    sent = send_stale_reminders(clients, slack_log, _owned_by(slack_advisor.kb, owner), logger,
+                                today=dt.date(2030, 1, 14))
+
+    assert sent == 0 and all(len(c.named("chat_postMessage")) == 1 for c in clients)
+
+
+def test_with_many_workspaces_the_app_home_shows_an_admin_their_own_workspaces_week(
+        slack_advisor, slack_log, slack_kb_dir: Path):
+    from bot.log import ExchangeIn
+    from bot.slack.listeners.home import on_app_home_opened
+    from tests.factories import make_answer
+
+    ours, theirs = f"T{new_user()[1:]}", f"T{new_user()[1:]}"
+    for team, n in ((ours, 2), (theirs, 3)):
+        for _ in range(n):
+            slack_log.record(ExchangeIn("mention", "q", make_answer(), 1.0, user_id=new_user(),
+                                        team_id=team))
+    settings = Settings(slack_client_id="1.2", slack_client_secret="c", slack_signing_secret="s",
+                        advisor_admins=f"{ours}:{ADMIN}")
+    services = Services(settings, slack_advisor, slack_log,
+                        LiveAdvisor(slack_advisor, kb_path=slack_kb_dir))
+    client = Recorder()
+    event = {"type": "app_home_opened", "user": ADMIN, "tab": "home"}
+
+    for team in (ours, theirs):
+        on_app_home_opened(event, client, logger, services, body={"team_id": team, "event": event})
+
+    home, elsewhere = (str(c["view"]) for c in client.named("views_publish"))
+    assert re.findall(r"\*Questions\*\\n(\d+)", home) == ["2"]
+    assert "This week (admins)" not in elsewhere  # not an admin in the other workspace

@@ -7,6 +7,7 @@ import re
 import yaml
 
 from bot.slack import values as v
+from bot.slack.installations import REDIRECT_PATH
 from bot.slack.listeners.commands import COMMAND
 from bot.slack.runner import EVENTS_PATH
 from bot.slack.scopes import BOT_SCOPES
@@ -68,7 +69,8 @@ BOLT_SCOPES = {"set_status": "assistant:write", "set_suggested_prompts": "assist
 EVENT_SCOPES = {"app_mention": {"app_mentions:read"}, "message.channels": {"channels:history"},
                 "message.groups": {"groups:history"}, "message.im": {"im:history"},
                 "app_home_opened": set(), "assistant_thread_started": {"assistant:write"},
-                "assistant_thread_context_changed": {"assistant:write"}}
+                "assistant_thread_context_changed": {"assistant:write"},
+                "app_uninstalled": set(), "tokens_revoked": set()}
 
 
 def test_every_scope_asked_for_is_needed_by_a_method_or_event_the_code_uses():
@@ -84,3 +86,12 @@ def test_every_scope_asked_for_is_needed_by_a_method_or_event_the_code_uses():
                                 *(EVENT_SCOPES[e] for e in events),
                                 {scope for name, scope in BOLT_SCOPES.items() if name in words})
     assert needed == set(BOT_SCOPES) == set(manifest()["oauth_config"]["scopes"]["bot"])
+
+
+def test_an_oauth_install_asks_the_manifests_scopes_and_comes_back_to_the_redirect_path():
+    m = manifest()
+    assert set(BOT_SCOPES) == set(m["oauth_config"]["scopes"]["bot"])
+    [url] = m["oauth_config"]["redirect_urls"]
+    assert url.startswith("https://") and url.endswith(REDIRECT_PATH)
+    assert {"app_uninstalled", "tokens_revoked"} <= set(m["settings"]["event_subscriptions"]
+                                                        ["bot_events"])

@@ -18,7 +18,8 @@ def run(env: dict[str, str | None], *args: str) -> tuple[int, str]:
     base = {name: None for name in ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN",
                                     "SLACK_API_URL", "PORT", "ADVISOR_ADMINS", "DATABASE_URL",
                                     "ADVISOR_KB_PATH", "ADVISOR_DATA_DIR", "LOG_HMAC_SECRET",
-                                    "ADVISOR_ALLOW_GENERATED_SECRET")}
+                                    "ADVISOR_ALLOW_GENERATED_SECRET", "SLACK_CLIENT_ID",
+                                    "SLACK_CLIENT_SECRET", "ADVISOR_ORG_ADMINS")}
     base["ADVISOR_WATCH_SECONDS"] = "0"
     result = CliRunner().invoke(app, list(args), env={**base, **env})
     return result.exit_code, result.output.strip()
@@ -35,6 +36,16 @@ def run(env: dict[str, str | None], *args: str) -> tuple[int, str]:
      "error: ADVISOR_ADMINS: not Slack user ids: bob"),
     ({"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s", "SLACK_API_URL": "slack"}, (),
      "error: SLACK_API_URL: must be an http(s) URL"),
+    ({"SLACK_CLIENT_ID": "1.2", "SLACK_SIGNING_SECRET": "s"}, (),
+     "error: SLACK_CLIENT_SECRET is not set: OAuth distribution needs both"),
+    ({"SLACK_CLIENT_ID": "1.2", "SLACK_CLIENT_SECRET": "c"}, (),
+     "error: SLACK_SIGNING_SECRET is not set"),
+    ({"SLACK_CLIENT_ID": "1.2", "SLACK_CLIENT_SECRET": "c", "SLACK_SIGNING_SECRET": "s"},
+     ("--socket",), "error: OAuth distribution (SLACK_CLIENT_ID) needs HTTP mode"),
+    ({"SLACK_CLIENT_ID": "1.2", "SLACK_CLIENT_SECRET": "c", "SLACK_SIGNING_SECRET": "s",
+      "ADVISOR_ADMINS": "U0ADMIN1"}, (), "error: ADVISOR_ADMINS: U0ADMIN1 names no workspace"),
+    ({"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s", "ADVISOR_ORG_ADMINS": "T1:U1"},
+     (), "error: ADVISOR_ORG_ADMINS: not Slack user ids: T1:U1"),
 ])
 def test_missing_or_malformed_setting_stops_with_one_line(env, args, expected):
     code, output = run(env, *args)

@@ -16,6 +16,7 @@ from bot.slack.listeners import (
     experts,
     gaps,
     home,
+    installs,
     messages,
     shortcuts,
 )
@@ -28,6 +29,7 @@ def register_listeners(app: App) -> None:
     home.register(app)
     admin.register(app)
     gaps.register(app)
+    installs.register(app)
     experts.register(app)
     shortcuts.register(app)
     assistant.register(app)  # a middleware: after the app's own (services, payload checks)

@@ -1,7 +1,9 @@
 """`/advisor admin [reload | gaps | stale | requests]` and "Mark reviewed" on stale entries.
 
-Admins are the Slack user ids in ADVISOR_ADMINS; anyone else gets a polite refusal, and the
-attempt is logged and audited (`require_admin`). An entry's owner may also mark it reviewed.
+Admins are the Slack user ids in ADVISOR_ADMINS (with many workspaces, per workspace:
+`Settings.is_admin`); anyone else gets a polite refusal, and the attempt is logged and
+audited (`require_admin`). A workspace admin's gaps are their workspace's. An entry's owner
+may also mark it reviewed.
 Every listener acknowledges first; reloading and grouping gaps run after the ack.
 """
 
@@ -30,7 +32,14 @@ from bot.slack.admin_blocks import (
 )
 from bot.slack.blocks import SORRY
 from bot.slack.expert_blocks import requests_blocks, requests_text
-from bot.slack.listeners.shared import Respond, refused, teller, telling_user, user_of
+from bot.slack.listeners.shared import (
+    Respond,
+    actor_of,
+    refused,
+    teller,
+    telling_user,
+    user_of,
+)
 from bot.slack.mrkdwn import truncate
 from bot.slack.services import Services
 from bot.slack.web import slack_call
@@ -47,7 +56,7 @@ def on_admin(rest: str, ack: Callable[..., Any], command: dict[str, Any],
     """`/advisor admin …` (called by the `/advisor` listener with the text after `admin`)."""
     words = rest.split()
     sub = words[0].lower() if words else "help"
-    user = str(command.get("user_id", ""))
+    user = actor_of(services, command, str(command.get("user_id", "")))
     curator, live = services.curator, services.live
     if curator is None or live is None:
         ack(text=NOT_HERE, response_type="ephemeral")
@@ -84,7 +93,8 @@ def on_admin(rest: str, ack: Callable[..., Any], command: dict[str, Any],
                        text=reload_text(report), blocks=reload_blocks(report))
             return
         advisor = live.current
-        clusters = curator.gaps(advisor, days=GAP_DAYS)
+        clusters = curator.gaps(advisor, days=GAP_DAYS,
+                                team_id=services.settings.team_scope(user))
         slack_call(logger, "response_url", respond, response_type="ephemeral",
                    text=gaps_text(clusters, days=GAP_DAYS),
                    blocks=gaps_blocks(clusters, advisor.kb, days=GAP_DAYS))
@@ -102,7 +112,7 @@ def on_mark_reviewed(ack: Callable[..., Any], body: dict[str, Any], action: dict
         return
     with telling_user(logger, "marking an entry reviewed", lambda: tell(SORRY)):
         try:
-            outcome = services.curator.mark_reviewed(user, entry_id)
+            outcome = services.curator.mark_reviewed(actor_of(services, body), entry_id)
         except AdvisorError as exc:  # NotAdmin (the refusal), EditError, KnowledgeBaseError
             tell(str(exc) if isinstance(exc, NotAdmin) else
                  f"Couldn't mark {entry_id} reviewed: {truncate(str(exc), 1500)}")

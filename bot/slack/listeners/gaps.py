@@ -40,8 +40,10 @@ from bot.slack.home_tab import publish_home
 from bot.slack.limits import fit_blocks
 from bot.slack.listeners.shared import (
     Respond,
+    actor_of,
     from_home,
     refused,
+    team_of,
     teller,
     telling_user,
     user_of,
@@ -82,18 +84,20 @@ def on_gap_dismiss(ack: Callable[..., Any], body: dict[str, Any], action: dict[s
     """"Dismiss" (after Slack's confirm dialog): the cluster leaves the inbox for good."""
     ack()
     user, tell = user_of(body), teller(body, client, respond, logger)
+    actor = actor_of(services, body)
     with telling_user(logger, "dismissing a gap cluster", lambda: tell(SORRY)):
         cluster = _admin_cluster("dismiss_gap", body, action, services, tell)
         if cluster is None or services.curator is None or services.live is None:
             return
-        services.curator.dismiss(user, cluster)
+        services.curator.dismiss(actor, cluster)
         note = (f"Dismissed {cluster.size} question(s) like "
                 f"“{truncate(cluster.representative.question, 100)}”.")
         if from_home(body):
-            publish_home(client, user, services, logger)
+            publish_home(client, user, services, logger, team=team_of(body))
         elif respond is not None:
             advisor = services.live.current
-            clusters = services.curator.gaps(advisor, days=GAP_DAYS)
+            clusters = services.curator.gaps(advisor, days=GAP_DAYS,
+                                             team_id=services.settings.team_scope(actor))
             slack_call(logger, "response_url", respond, replace_original=True,
                        text=gaps_text(clusters, days=GAP_DAYS),
                        blocks=gaps_blocks(clusters, advisor.kb, days=GAP_DAYS, note=note))
@@ -158,14 +162,15 @@ def _admin_cluster(action_name: str, body: dict[str, Any], action: dict[str, Any
     """The clicked cluster for an admin; None (having told the user why) otherwise."""
     if services.curator is None or services.live is None:
         return None
-    refusal = refused(services, user_of(body), action_name)
+    actor = actor_of(services, body)
+    refusal = refused(services, actor, action_name)
     if refusal:
         tell(refusal)
         return None
     try:
         return services.curator.cluster(services.live.current,
                                         str(v.unpack(action.get("value")).get("g", "")),
-                                        days=GAP_DAYS)
+                                        days=GAP_DAYS, team_id=services.settings.team_scope(actor))
     except AdvisorError as exc:  # GapNotFound: list the gaps again
         tell(str(exc))
         return None
@@ -196,6 +201,7 @@ def _apply(action_name: str, submitted: str, body: dict[str, Any], view: dict[st
     `submitted` fingerprints the submission: a confirmation applies only what it showed.
     """
     user, meta = user_of(body), v.unpack(view.get("private_metadata"))
+    actor = actor_of(services, body)
     curator, live = services.curator, services.live
 
     def show(new_view: dict[str, Any], *, dm: bool = True) -> None:
@@ -205,18 +211,19 @@ def _apply(action_name: str, submitted: str, body: dict[str, Any], view: dict[st
                        text=new_view["title"]["text"], blocks=fit_blocks(new_view["blocks"]))
 
     with telling_user(logger, f"applying {action_name}", lambda: show(failure_modal())):
-        refusal = refused(services, user, action_name)
+        refusal = refused(services, actor, action_name)
         if refusal or curator is None or live is None:
             show(notice_modal("Not allowed", refusal or SORRY))
             return
         advisor = live.current
         try:
-            cluster = curator.cluster(advisor, str(meta.get("g", "")), days=GAP_DAYS)
+            cluster = curator.cluster(advisor, str(meta.get("g", "")), days=GAP_DAYS,
+                                      team_id=services.settings.team_scope(actor))
         except AdvisorError as exc:  # GapNotFound
             show(failure_modal(str(exc)))
             return
         try:
-            outcome = curator.commit(user, plan(curator, cluster),
+            outcome = curator.commit(actor, plan(curator, cluster),
                                      confirmed=meta.get("c") == submitted)
         except NeedsConfirmation as exc:
             again = metadata(cluster, home=bool(meta.get("h")), confirm=submitted)
@@ -230,4 +237,4 @@ def _apply(action_name: str, submitted: str, body: dict[str, Any], view: dict[st
             return
         show(outcome_modal(outcome))
         if meta.get("h"):
-            publish_home(client, user, services, logger)
+            publish_home(client, user, services, logger, team=team_of(body))

@@ -11,6 +11,7 @@ from slack_bolt import App
 from slack_sdk import WebClient
 
 from bot.slack.home_tab import publish_home
+from bot.slack.listeners.shared import team_of
 from bot.slack.prompts import PROMPTS_TITLE, suggested_prompts
 from bot.slack.services import Services
 from bot.slack.web import slack_call
@@ -18,13 +19,14 @@ from bot.slack.web import slack_call
 
 def on_app_home_opened(event: dict[str, Any], client: WebClient, logger: logging.Logger,
                        services: Services,
-                       set_suggested_prompts: Callable[..., Any] | None = None) -> None:
+                       set_suggested_prompts: Callable[..., Any] | None = None,
+                       body: dict[str, Any] | None = None) -> None:
     if event.get("tab") == "messages":
         offer_prompts(logger, services, set_suggested_prompts)
         return
     user = event.get("user")
     if user:
-        publish_home(client, user, services, logger)
+        publish_home(client, user, services, logger, team=team_of(body or {}))
 
 
 def offer_prompts(logger: logging.Logger, services: Services,

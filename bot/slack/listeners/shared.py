@@ -40,6 +40,21 @@ def user_of(body: dict[str, Any]) -> str:
     return str((body.get("user") or {}).get("id", ""))
 
 
+def team_of(body: dict[str, Any]) -> str | None:
+    """The workspace a request came from (events and commands carry `team_id`, clicks and
+    forms `team.id`); for an org-wide install without one, the organisation."""
+    team = body.get("team_id") or (body.get("team") or {}).get("id") \
+        or (body.get("user") or {}).get("team_id")
+    return str(team) if team else (body.get("enterprise_id")
+                                   or (body.get("enterprise") or {}).get("id"))
+
+
+def actor_of(services: Services, body: dict[str, Any], user: str | None = None) -> str:
+    """Whoever clicked, submitted or typed (`user`, else the body's user), as the admin checks
+    read them: with OAuth distribution, with the workspace they act in."""
+    return services.settings.actor(user if user is not None else user_of(body), team_of(body))
+
+
 def from_home(body: dict[str, Any]) -> bool:
     """True for a click in the App Home (no response_url: the Home is redrawn instead)."""
     return (body.get("view") or {}).get("type") == "home"

@@ -1,0 +1,96 @@
+"""Slack OAuth distribution: installations, bots and OAuth states (slack_sdk's SQLAlchemy
+stores), in the log's database.
+
+The columns are those of `SQLAlchemyInstallationStore.build_installations_table` /
+`build_bots_table` and `SQLAlchemyOAuthStateStore.build_oauth_states_table` in slack_sdk
+3.47, written out so that an upgrade of slack_sdk never changes what this revision creates
+(tests/log/test_migrations.py compares them with the installed slack_sdk).
+
+Revision ID: 0004_slack_installations
+Revises: 0003_expert_requests
+Create Date: 2026-12-01
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0004_slack_installations"
+down_revision = "0003_expert_requests"
+branch_labels = None
+depends_on = None
+
+
+def _bot_columns() -> list[sa.Column]:
+    """What an installation and a bot row share, after id, client_id and app_id."""
+    return [
+        sa.Column("bot_token", sa.String(200)),
+        sa.Column("bot_id", sa.String(32)),
+        sa.Column("bot_user_id", sa.String(32)),
+        sa.Column("bot_scopes", sa.String(1000)),
+        sa.Column("bot_refresh_token", sa.String(200)),
+        sa.Column("bot_token_expires_at", sa.DateTime()),
+    ]
+
+
+def _keys() -> list[sa.Column]:
+    return [
+        sa.Column("id", sa.Integer(), primary_key=True, autoincrement=True),
+        sa.Column("client_id", sa.String(32), nullable=False),
+        sa.Column("app_id", sa.String(32), nullable=False),
+        sa.Column("enterprise_id", sa.String(32)),
+        sa.Column("enterprise_name", sa.String(200)),
+    ]
+
+
+def upgrade() -> None:
+    op.create_table(
+        "slack_installations",
+        *_keys(),
+        sa.Column("enterprise_url", sa.String(200)),
+        sa.Column("team_id", sa.String(32)),
+        sa.Column("team_name", sa.String(200)),
+        *_bot_columns(),
+        sa.Column("user_id", sa.String(32), nullable=False),
+        sa.Column("user_token", sa.String(200)),
+        sa.Column("user_scopes", sa.String(1000)),
+        sa.Column("user_refresh_token", sa.String(200)),
+        sa.Column("user_token_expires_at", sa.DateTime()),
+        sa.Column("incoming_webhook_url", sa.String(200)),
+        sa.Column("incoming_webhook_channel", sa.String(200)),
+        sa.Column("incoming_webhook_channel_id", sa.String(200)),
+        sa.Column("incoming_webhook_configuration_url", sa.String(200)),
+        sa.Column("is_enterprise_install", sa.Boolean(), nullable=False),
+        sa.Column("token_type", sa.String(32)),
+        sa.Column("installed_at", sa.DateTime(), nullable=False),
+    )
+    op.create_index("slack_installations_idx", "slack_installations",
+                    ["client_id", "enterprise_id", "team_id", "user_id", "installed_at"])
+
+    op.create_table(
+        "slack_bots",
+        *_keys(),
+        sa.Column("team_id", sa.String(32)),
+        sa.Column("team_name", sa.String(200)),
+        *_bot_columns(),
+        sa.Column("is_enterprise_install", sa.Boolean(), nullable=False),
+        sa.Column("installed_at", sa.DateTime(), nullable=False),
+    )
+    op.create_index("slack_bots_idx", "slack_bots",
+                    ["client_id", "enterprise_id", "team_id", "installed_at"])
+
+    op.create_table(
+        "slack_oauth_states",
+        sa.Column("id", sa.Integer(), primary_key=True, autoincrement=True),
+        sa.Column("state", sa.String(200), nullable=False),
+        sa.Column("expire_at", sa.DateTime(), nullable=False),
+    )
+    op.create_index("ix_exchange_team_created", "exchange", ["team_id", "created_at"])
+
+
+def downgrade() -> None:
+    op.drop_index("ix_exchange_team_created", table_name="exchange")
+    op.drop_table("slack_oauth_states")
+    op.drop_table("slack_bots")
+    op.drop_table("slack_installations")
