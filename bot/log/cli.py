@@ -156,16 +156,21 @@ def report(
 ) -> None:
     """This period's figures, and the most common unanswered questions grouped by similarity.
 
-    Exchanges per week, topic mix, abstention, ambiguous and not-helpful rates.
+    Exchanges per week, topic mix, abstention, ambiguous and not-helpful rates; the HTML page
+    adds the trend per topic, the ambiguous and low-confidence answers, the not-helpful rate
+    per entry and the entries never recommended.
     """
     from bot.log.console import render_report
+    from bot.log.reports import Catalogue
     from bot.log.store import utcnow
 
     until = utcnow()
     since = until - dt.timedelta(weeks=weeks)
+    catalogue = Catalogue.of(_knowledge_base())
     log = _open_log()
     try:
-        data = _run(lambda: log.queries.report(since=since, until=until, cluster=_inbox_grouping))
+        data = _run(lambda: log.queries.report(since=since, until=until, cluster=_inbox_grouping,
+                                               catalogue=catalogue))
     finally:
         log.close()
     out.print(render_report(data))
@@ -174,6 +179,18 @@ def report(
 
         html.write_text(render_html(data), encoding="utf-8")
         out.print(f"wrote {html}")
+
+
+def _knowledge_base():  # type: ignore[no-untyped-def]
+    """The current knowledge base, for topic and entry titles and the entries never recommended."""
+    from bot.settings import SettingsError, load_settings
+    from knowledge import load_knowledge_base
+    from knowledge.errors import KnowledgeBaseError
+
+    try:
+        return load_knowledge_base(load_settings().advisor_kb_path)
+    except (SettingsError, KnowledgeBaseError) as error:
+        raise fail(str(error)) from None
 
 
 def _inbox_grouping(texts: list[str]):  # type: ignore[no-untyped-def]
