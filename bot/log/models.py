@@ -17,7 +17,12 @@ class Exchange(SQLModel, table=True):
     """One question and what the advisor answered."""
 
     __tablename__ = "exchange"
-    __table_args__ = (Index("ix_exchange_topic_created", "topic", "created_at"),)
+    __table_args__ = (
+        Index("ix_exchange_topic_created", "topic", "created_at"),
+        # every column `advisor report` counts, in time order (migration 0003)
+        Index("ix_exchange_report", "created_at", "topic", "surface", "confidence", "ambiguous",
+              "entry_ids"),
+    )
 
     id: str = Field(primary_key=True, max_length=32)
     created_at: dt.datetime = Field(index=True)
