@@ -6,13 +6,9 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from bot.log.reports import Report
+from bot.log.reports import Report, text_bar
 
 BAR = 30
-
-
-def _bar(n: int, top: int) -> str:
-    return "█" * round(BAR * n / top) if top else ""
 
 
 def render_report(report: Report) -> RenderableType:
@@ -34,7 +30,7 @@ def render_report(report: Report) -> RenderableType:
     weeks.add_column("")
     top = max((n for _, n in report.per_week), default=0)
     for monday, n in report.per_week:
-        weeks.add_row(f"{monday:%Y-%m-%d}", str(n), _bar(n, top))
+        weeks.add_row(f"{monday:%Y-%m-%d}", str(n), text_bar(n, top, BAR))
 
     topics = Table(title="Topic mix", title_justify="left", show_edge=False)
     topics.add_column("Topic")

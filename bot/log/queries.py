@@ -83,6 +83,7 @@ class LogQueries:
         `reports.group_questions`). `catalogue` names topics and entries and lists the
         current entries, so the report can say which were never recommended."""
         catalogue = catalogue or reports.Catalogue()
+        self._flush(5.0)
         ex = Exchange.__table__
         window = (ex.c.created_at >= since, ex.c.created_at < until)
         flagged_if = and_(ex.c.topic.is_not(None),

@@ -22,6 +22,8 @@ if TYPE_CHECKING:
     from knowledge.models import KnowledgeBase
 
 CONFIDENCE_BINS = 10
+DEFAULT_WEEKS = 12
+"""The period `advisor report` and `/advisor admin report` cover unless asked otherwise."""
 
 
 @dataclass(frozen=True)
@@ -122,6 +124,11 @@ class Report:
     @property
     def flagged_rate(self) -> float:
         return self.flagged_total / self.stats.questions if self.stats.questions else 0.0
+
+
+def text_bar(n: int, top: int, width: int) -> str:
+    """`n` of `top` as a bar of block characters, `width` long at `top` (for text surfaces)."""
+    return "█" * round(width * n / top) if top > 0 else ""
 
 
 def weeks_from_first(counts: Mapping[dt.date, int], *, until: dt.datetime) -> list[dt.date]:

@@ -32,6 +32,9 @@ ADMIN_COMMANDS = (
     ("gaps", "questions I abstained on, answered with low confidence, or that people marked "
              "not helpful or re-routed, grouped by similarity, with buttons to act on them"),
     ("stale", "strategies past their review date, with their owners"),
+    ("report [WEEKS]", "the conversation report of the last 12 weeks (or WEEKS): exchanges per "
+                       "week and topic, ambiguous and low-confidence answers, the entries most "
+                       "often not helpful or never recommended, the top unanswered questions"),
 )
 
 
@@ -179,7 +182,7 @@ def home_curation_blocks(health: dict[str, Any], clusters: Sequence[GapCluster] 
             blocks.append(context(f"and {more} more: `/advisor admin gaps`."))
         if apart:
             blocks.append(context(_noise_line(apart)))
-    blocks.append(context("`/advisor admin` lists the admin commands: reload, gaps, stale."))
+    blocks.append(context("`/advisor admin` lists the admin commands: reload, gaps, stale, report."))
     return blocks
 
 
