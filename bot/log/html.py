@@ -173,7 +173,8 @@ def render_html(report: Report) -> str:
         ("Ambiguous or low confidence", _pct(report.flagged_rate)),
         ("Not helpful", f"{_pct(s.not_helpful_rate)} of {rated} rated"),
     ]
-    bins = [f"{i / CONFIDENCE_BINS:.1f}" for i in range(CONFIDENCE_BINS)]
+    step = 100 // CONFIDENCE_BINS
+    bins = [f"{i * step}–{(i + 1) * step}%" for i in range(CONFIDENCE_BINS)]
     cat = report.catalogue
     lines = [(cat.low_confidence, f"low confidence below {_pct(cat.low_confidence)}")]
     if cat.abstain_below is not None:
