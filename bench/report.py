@@ -50,7 +50,8 @@ UNANSWERED = ("Where is the canteen menu for floor {n}?", "Printer {n} is jammed
 
 def rows(n: int, *, topics: dict[str, list[str]], now: dt.datetime, seed: int = 7
          ) -> Iterator[tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]]:
-    """Chunks of (exchange rows, feedback rows) in COLUMNS / FEEDBACK order."""
+    """Chunks of (exchange rows, feedback rows) in COLUMNS / FEEDBACK order, spread evenly over
+    the year before `now`, oldest first."""
     rng = random.Random(seed)
     topic_ids = list(topics)
     weights = [1.0 / (i + 1) for i in range(len(topic_ids))]  # a long-tailed topic mix
@@ -60,8 +61,8 @@ def rows(n: int, *, topics: dict[str, list[str]], now: dt.datetime, seed: int = 
     while done < n:
         size = min(CHUNK, n - done)
         exchanges, feedback = [], []
-        for _ in range(size):
-            at = now - dt.timedelta(seconds=rng.random() * year)
+        for i in range(done, done + size):  # oldest first, as a log fills up
+            at = now - dt.timedelta(seconds=year * (1 - (i + rng.random()) / n))
             eid = uuid.UUID(int=rng.getrandbits(128)).hex
             abstained = rng.random() < 0.12
             if abstained:
@@ -93,10 +94,12 @@ def load_sqlite(path: Path, chunks: Iterator[tuple[list[Any], list[Any]]]) -> No
         return at.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
 
     conn = sqlite3.connect(path)
+    conn.execute("PRAGMA synchronous=NORMAL")  # as the log's engine sets it
+    conn.execute("PRAGMA cache_size=-262144")  # 256 MB: the indexes' pages stay in memory
     ex_sql = f"INSERT INTO exchange ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})"
     fb_sql = f"INSERT INTO feedback ({', '.join(FEEDBACK)}) VALUES ({', '.join('?' * len(FEEDBACK))})"
-    with conn:
-        for exchanges, feedback in chunks:
+    for exchanges, feedback in chunks:
+        with conn:  # one transaction per chunk keeps the WAL short
             conn.executemany(ex_sql, ((r[0], text(r[1]), *r[2:]) for r in exchanges))
             conn.executemany(fb_sql, ((r[0], r[1], text(r[2]), *r[3:]) for r in feedback))
     conn.close()

@@ -127,7 +127,7 @@ class LogQueries:
             low_confidence=figures["low_confidence"],
             flagged=data["flagged"],
             flagged_total=figures["flagged"],
-            entries=reports.entry_figures(data["recommended"], data["led"], data["votes"]),
+            entries=reports.entry_figures(data["led"], data["votes"]),
             never_recommended=[e for e in catalogue.entry_ids if e not in data["recommended"]],
             catalogue=catalogue,
         )
@@ -181,7 +181,7 @@ class LogQueries:
         def read(session: Session) -> tuple[set[str], int]:
             seen = _recommended(session, window, session.get_bind().dialect.name)
             n = session.execute(select(func.count()).where(*window)).scalar_one()
-            return set(seen), int(n)
+            return seen, int(n)
 
         return self._database.run(read, retry=True)
 
@@ -227,13 +227,13 @@ def _count_by(session: Session, key: Any, window: tuple[Any, ...]) -> dict[str, 
         select(key, func.count()).where(*window).group_by(key)) if k}
 
 
-def _recommended(session: Session, window: tuple[Any, ...], dialect: str) -> dict[str, int]:
-    """Exchanges that recommended each entry (in any place), counted by the database."""
+def _recommended(session: Session, window: tuple[Any, ...], dialect: str) -> set[str]:
+    """Ids of the entries some exchange in the window recommended, in any place."""
     ex = Exchange.__table__
     ids = each_id(ex.c.entry_ids, dialect)
-    query = (select(ids.c.value, func.count()).select_from(ex).join(ids, true())
-             .where(*window, ex.c.entry_ids != "").group_by(ids.c.value))
-    return {str(k): int(n) for k, n in session.execute(query) if k}
+    query = (select(ids.c.value).distinct().select_from(ex).join(ids, true())
+             .where(*window, ex.c.entry_ids != ""))
+    return {str(k) for k in session.execute(query).scalars() if k}
 
 
 def _as_date(value: Any) -> dt.date:

@@ -47,10 +47,9 @@ class FlaggedQuestion:
 
 @dataclass(frozen=True)
 class EntryFigures:
-    """How often an entry was recommended in the period, and what users said of answers it led."""
+    """How often answers led with an entry in the period, and what users said of them."""
 
     entry_id: str
-    recommended: int  # exchanges that recommended it, in any place
     led: int  # exchanges whose answer led with it (the ones its feedback is about)
     helpful: int
     not_helpful: int
@@ -113,7 +112,7 @@ class Report:
     low_confidence: int  # answered below the low-confidence line
     flagged: list[FlaggedQuestion]  # the newest ambiguous or low-confidence answers
     flagged_total: int
-    entries: list[EntryFigures]  # every entry recommended or rated, most not-helpful first
+    entries: list[EntryFigures]  # every entry answers led with, most often not helpful first
     never_recommended: list[str]  # entries of the current base no exchange recommended
     catalogue: Catalogue
 
@@ -178,19 +177,17 @@ def tally_figures(rows: Sequence[TallyRow], *, until: dt.datetime) -> dict[str, 
     }
 
 
-def entry_figures(recommended: Mapping[str, int], led: Mapping[str, int],
-                  votes: Iterable[tuple[str, str, int]]) -> list[EntryFigures]:
-    """Per entry: times recommended, times led, and the helpful / not-helpful votes on the
-    answers it led (`votes`: lead entry, kind, count); most not-helpful first."""
+def entry_figures(led: Mapping[str, int], votes: Iterable[tuple[str, str, int]]
+                  ) -> list[EntryFigures]:
+    """Per entry: the answers it led (`led`) and the helpful / not-helpful votes on them
+    (`votes`: lead entry, kind, count); most often not helpful first."""
     helpful: Counter[str] = Counter()
     unhelpful: Counter[str] = Counter()
     for entry_id, kind, n in votes:
         (helpful if kind == "helpful" else unhelpful)[entry_id] += n
-    ids = {i for i in (*recommended, *led, *helpful, *unhelpful) if i}
-    out = [EntryFigures(i, recommended.get(i, 0), led.get(i, 0), helpful[i], unhelpful[i])
-           for i in ids]
-    return sorted(out, key=lambda e: (-e.not_helpful_rate, -e.not_helpful, -e.recommended,
-                                      e.entry_id))
+    ids = {i for i in (*led, *helpful, *unhelpful) if i}
+    out = [EntryFigures(i, led.get(i, 0), helpful[i], unhelpful[i]) for i in ids]
+    return sorted(out, key=lambda e: (-e.not_helpful_rate, -e.not_helpful, -e.led, e.entry_id))
 
 
 def group_questions(questions: list[str], *,
