@@ -7,10 +7,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Date, String, func
+from sqlalchemy import Date, String, func, text
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.functions import FunctionElement
+from sqlmodel import Session
 
 
 class week_start(FunctionElement[Any]):  # lower case: it reads as the SQL function it is
@@ -60,3 +61,10 @@ def each_id(ids: ColumnElement[str], dialect: str) -> Any:
         return (func.unnest(func.string_to_array(ids, ",")).table_valued("value")
                 .render_derived(name="ids"))
     return func.json_each('["' + func.replace(ids, ",", '","') + '"]').table_valued("value")
+
+
+def allow_seconds(session: Session, seconds: float) -> None:
+    """Let this transaction's statements run up to `seconds` each on PostgreSQL, instead of
+    the engine's short timeout meant for the answer path (SQLite has no statement timeout)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text(f"SET LOCAL statement_timeout = {int(seconds * 1000)}"))

@@ -241,3 +241,26 @@ def test_grouping_copes_with_nothing_and_with_stop_words_only() -> None:
     assert group_questions(["", "  "]) == []
     (only,) = group_questions(["and the", "the and"])
     assert only.count == 2
+
+
+def test_a_report_may_run_longer_than_the_answer_paths_statement_timeout(backend: Backend) -> None:
+    from sqlalchemy import text
+
+    from bot.log.portable_sql import allow_seconds
+    from bot.log.queries import REPORT_SECONDS
+
+    log = backend.make_log()
+    log.prepare()
+
+    def timeouts(session) -> tuple[str, str]:  # type: ignore[no-untyped-def]
+        show = "SHOW statement_timeout" if backend.name == "postgres" else "SELECT 'none'"
+        before = session.execute(text(show)).scalar()
+        allow_seconds(session, REPORT_SECONDS)
+        return before, session.execute(text(show)).scalar()
+
+    before, during = log.database.run(timeouts)
+    if backend.name == "postgres":
+        assert (before, during) == ("5s", "2min")  # only this transaction; the engine keeps 5 s
+        assert log.database.run(lambda s: s.execute(text("SHOW statement_timeout")).scalar()) == "5s"
+    else:
+        assert before == during == "none"  # SQLite has no statement timeout to lift
