@@ -161,15 +161,15 @@ def report(
     per entry and the entries never recommended.
     """
     from bot.log.console import render_report
-    from bot.log.reports import Catalogue
     from bot.log.store import utcnow
 
     until = utcnow()
     since = until - dt.timedelta(weeks=weeks)
-    catalogue = Catalogue.of(_knowledge_base())
+    catalogue = _catalogue()
     log = _open_log()
     try:
-        data = _run(lambda: log.queries.report(since=since, until=until, cluster=_inbox_grouping,
+        grouping = _inbox_grouping if catalogue.entry_ids else None  # None: by words alone
+        data = _run(lambda: log.queries.report(since=since, until=until, cluster=grouping,
                                                catalogue=catalogue))
     finally:
         log.close()
@@ -181,16 +181,24 @@ def report(
         out.print(f"wrote {html}")
 
 
-def _knowledge_base():  # type: ignore[no-untyped-def]
-    """The current knowledge base, for topic and entry titles and the entries never recommended."""
+def _catalogue():  # type: ignore[no-untyped-def]
+    """Titles and entries of the current knowledge base; without one that loads, the report
+    still comes, with ids for titles and no list of entries never recommended."""
+    from bot.log.reports import Catalogue
     from bot.settings import SettingsError, load_settings
     from knowledge import load_knowledge_base
     from knowledge.errors import KnowledgeBaseError
 
     try:
-        return load_knowledge_base(load_settings().advisor_kb_path)
-    except (SettingsError, KnowledgeBaseError) as error:
+        return Catalogue.of(load_knowledge_base(load_settings().advisor_kb_path))
+    except SettingsError as error:
         raise fail(str(error)) from None
+    except KnowledgeBaseError as error:
+        first = str(error).strip().splitlines()[0].rstrip(":") if str(error).strip() else "invalid"
+        err.print(f"warning: the knowledge base could not be read ({first}; `advisor kb validate` "
+                  "lists them): topics are shown by id, entries never recommended are not listed, "
+                  "and unanswered questions are grouped by their words alone")
+        return Catalogue()
 
 
 def _inbox_grouping(texts: list[str]):  # type: ignore[no-untyped-def]

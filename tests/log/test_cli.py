@@ -178,6 +178,21 @@ def test_report_html_is_self_contained_and_escaped(backend: Backend, tmp_path: P
     assert "http://" not in html and "https://" not in html and "src=" not in html
 
 
+def test_report_without_a_readable_knowledge_base_still_comes_and_says_what_is_missing(
+        backend: Backend, tmp_path: Path) -> None:
+    seed(backend)
+    broken = tmp_path / "kb"
+    broken.mkdir()
+    (broken / "communication.yaml").write_text("id: [unclosed\n")
+    page = tmp_path / "report.html"
+    result = runner.invoke(app, ["report", "--html", str(page)],
+                           env={**env_for(backend), "ADVISOR_KB_PATH": str(broken)})
+    assert result.exit_code == 0, result.output
+    assert "warning: the knowledge base could not be read" in result.output
+    assert "Exchanges" in result.output and "communication" in result.output  # ids for titles
+    assert "made without the knowledge base" in page.read_text()
+
+
 # -- which CLI runs are conversations -----------------------------------------------------------
 
 
