@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Container, Sequence
 from html import escape
 
 from bot.log.reports import CONFIDENCE_BINS, EntryFigures, Report
@@ -95,8 +95,8 @@ def _sparkline(values: Sequence[int], *, top: int, label: str) -> str:
             f'width="{width}" height="{height}"><polyline class="spark" points="{points}"/></svg>')
 
 
-def _table(head: Sequence[str], rows: Sequence[Sequence[str]], *, numeric: set[int] = frozenset()
-           ) -> str:
+def _table(head: Sequence[str], rows: Sequence[Sequence[str]], *,
+           numeric: Container[int] = ()) -> str:
     """A table of already-escaped cells; columns in `numeric` align right."""
     def cell(tag: str, i: int, text: str) -> str:
         return f'<{tag} class="n">{text}</{tag}>' if i in numeric else f"<{tag}>{text}</{tag}>"

@@ -7,6 +7,7 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from bot.log.reports import DEFAULT_WEEKS
 from bot.settings import SLACK_USER_ID
 from bot.slack import values as v
 from bot.slack.blocks import Block, actions, button, context, header, long_date, mrkdwn, plain, section
@@ -32,9 +33,10 @@ ADMIN_COMMANDS = (
     ("gaps", "questions I abstained on, answered with low confidence, or that people marked "
              "not helpful or re-routed, grouped by similarity, with buttons to act on them"),
     ("stale", "strategies past their review date, with their owners"),
-    ("report [WEEKS]", "the conversation report of the last 12 weeks (or WEEKS): exchanges per "
-                       "week and topic, ambiguous and low-confidence answers, the entries most "
-                       "often not helpful or never recommended, the top unanswered questions"),
+    ("report [WEEKS]", f"the conversation report of the last {DEFAULT_WEEKS} weeks (or WEEKS): "
+                       "exchanges per week and topic, ambiguous and low-confidence answers, the "
+                       "entries most often not helpful or never recommended, the top unanswered "
+                       "questions"),
 )
 
 
