@@ -161,17 +161,21 @@ def report(
 ) -> None:
     """This period's figures, and the most common unanswered questions grouped by similarity.
 
-    Exchanges per week, topic mix, abstention, ambiguous and not-helpful rates.
+    Exchanges per week, topic mix, abstention, ambiguous and not-helpful rates; the HTML page
+    adds the trend per topic, the ambiguous and low-confidence answers, the not-helpful rate
+    per entry and the entries never recommended.
     """
     from bot.log.console import render_report
     from bot.log.store import utcnow
 
     until = utcnow()
     since = until - dt.timedelta(weeks=weeks)
+    catalogue = _catalogue()
     log = _open_log()
     try:
-        data = _run(lambda: log.queries.report(since=since, until=until, cluster=_inbox_grouping,
-                                               team_id=team))
+        grouping = _inbox_grouping if catalogue.entry_ids else None  # None: by words alone
+        data = _run(lambda: log.queries.report(since=since, until=until, cluster=grouping,
+                                               catalogue=catalogue, team_id=team))
     finally:
         log.close()
     out.print(render_report(data))
@@ -180,6 +184,26 @@ def report(
 
         html.write_text(render_html(data), encoding="utf-8")
         out.print(f"wrote {html}")
+
+
+def _catalogue():  # type: ignore[no-untyped-def]
+    """Titles and entries of the current knowledge base; without one that loads, the report
+    still comes, with ids for titles and no list of entries never recommended."""
+    from bot.log.reports import Catalogue
+    from bot.settings import SettingsError, load_settings
+    from knowledge import load_knowledge_base
+    from knowledge.errors import KnowledgeBaseError
+
+    try:
+        return Catalogue.of(load_knowledge_base(load_settings().advisor_kb_path))
+    except SettingsError as error:
+        raise fail(str(error)) from None
+    except KnowledgeBaseError as error:
+        first = str(error).strip().splitlines()[0].rstrip(":") if str(error).strip() else "invalid"
+        err.print(f"warning: the knowledge base could not be read ({first}; `advisor kb validate` "
+                  "lists them): topics are shown by id, entries never recommended are not listed, "
+                  "and unanswered questions are grouped by their words alone")
+        return Catalogue()
 
 
 def _inbox_grouping(texts: list[str]):  # type: ignore[no-untyped-def]

@@ -17,8 +17,13 @@ class Exchange(SQLModel, table=True):
     """One question and what the advisor answered."""
 
     __tablename__ = "exchange"
-    __table_args__ = (Index("ix_exchange_topic_created", "topic", "created_at"),
-                      Index("ix_exchange_team_created", "team_id", "created_at"))
+    __table_args__ = (
+        Index("ix_exchange_topic_created", "topic", "created_at"),
+        Index("ix_exchange_team_created", "team_id", "created_at"),
+        # every column `advisor report` counts, in time order (migration 0005)
+        Index("ix_exchange_report", "created_at", "topic", "surface", "confidence", "ambiguous",
+              "entry_ids"),
+    )
 
     id: str = Field(primary_key=True, max_length=32)
     created_at: dt.datetime = Field(index=True)

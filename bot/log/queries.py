@@ -14,12 +14,13 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TextIO
 
-from sqlalchemy import case, func, or_, select
+from sqlalchemy import and_, case, func, or_, select, true
 
 from bot.log import export as exporter
 from bot.log import reports
 from bot.log.database import LogDatabase
 from bot.log.models import Exchange, Feedback
+from bot.log.portable_sql import allow_seconds, each_id, first_entry, week_start
 from bot.log.pseudonym import Pseudonymizer
 from bot.log.records import Stats
 from bot.log.store import utcnow
@@ -31,6 +32,10 @@ if TYPE_CHECKING:
     from classifiers.clustering import Cluster
 
 MAX_UNANSWERED = 2000
+MAX_FLAGGED = 50
+REPORT_SECONDS = 120.0
+"""How long one of a report's statements may run on PostgreSQL: a year of a busy log takes
+seconds, not the engine's 5-second limit that keeps the answer path quick."""
 
 
 @dataclass(frozen=True)
@@ -73,34 +78,65 @@ class LogQueries:
     # -- admins -----------------------------------------------------------------------------
 
     def report(self, *, since: dt.datetime, until: dt.datetime, max_groups: int = 10,
+               max_flagged: int = MAX_FLAGGED,
                cluster: Callable[[list[str]], list[Cluster]] | None = None,
+               catalogue: reports.Catalogue | None = None,
                team_id: str | None = None) -> reports.Report:
-        """The figures of one period, read in one session; unanswered questions grouped by
-        `cluster` (see `reports.group_questions`); one workspace's, with `team_id`."""
+        """The figures of one period, counted by the database in one session: a tally per
+        week, topic and surface, feedback and recommendations per entry, and the newest
+        unanswered and flagged questions (unanswered ones grouped by `cluster`, see
+        `reports.group_questions`). `catalogue` names topics and entries and lists the
+        current entries, so the report can say which were never recommended. With `team_id`,
+        one workspace's exchanges only."""
+        catalogue = catalogue or reports.Catalogue()
+        self._flush(5.0)
         ex = Exchange.__table__
         window = (ex.c.created_at >= since, ex.c.created_at < until, *_of_team(team_id))
+        flagged_if = and_(ex.c.topic.is_not(None),
+                          or_(ex.c.ambiguous, ex.c.confidence < catalogue.low_confidence))
 
-        def read(session: Session) -> tuple[Stats, list[Any], list[Any], list[str]]:
-            rows = session.execute(select(ex.c.created_at, ex.c.confidence).where(*window)).all()
-            surfaces = session.execute(
-                select(ex.c.surface, func.count()).where(*window).group_by(ex.c.surface)
-                .order_by(func.count().desc())
+        def read(session: Session) -> dict[str, Any]:
+            dialect = session.get_bind().dialect.name
+            allow_seconds(session, REPORT_SECONDS)
+            flagged = session.execute(
+                select(ex.c.question, ex.c.topic, ex.c.confidence, ex.c.ambiguous)
+                .where(*window, flagged_if).order_by(ex.c.created_at.desc()).limit(max_flagged)
             ).all()
             unanswered = session.execute(
                 select(ex.c.question).where(*window, ex.c.abstained).order_by(ex.c.created_at.desc())
                 .limit(MAX_UNANSWERED)
             ).scalars().all()
-            return (_stats(session, since=since, until=until, team_id=team_id), rows, surfaces,
-                    list(unanswered))
+            return {"tally": _tally(session, window, catalogue.low_confidence),
+                    "votes": _votes_by_lead_entry(session, window),
+                    "led": _count_by(session, first_entry(ex.c.entry_ids), window),
+                    "recommended": _recommended(session, window, dialect),
+                    "flagged": [reports.FlaggedQuestion(q, t, float(c), bool(a))
+                                for q, t, c, a in flagged],
+                    "unanswered": list(unanswered)}
 
-        stats, rows, surfaces, unanswered = self._database.run(read, retry=True)
+        data = self._database.run(read, retry=True)
+        figures = reports.tally_figures(data["tally"], until=until)
+        helpful = sum(n for _, kind, n in data["votes"] if kind == "helpful")
+        not_helpful = sum(n for _, kind, n in data["votes"] if kind == "not_helpful")
+        total = figures["questions"]
+        stats = Stats(since=since, questions=total, top_topics=figures["top_topics"],
+                      abstention_rate=figures["abstained"] / total if total else 0.0,
+                      ambiguous_rate=figures["ambiguous"] / total if total else 0.0,
+                      helpful=helpful, not_helpful=not_helpful)
         return reports.Report(
             stats=stats,
             until=until,
-            per_week=reports.per_week((created for created, _ in rows), since=since, until=until),
-            per_surface=[(s, int(n)) for s, n in surfaces],
-            confidence_histogram=reports.confidence_histogram(c for _, c in rows),
-            unanswered=reports.group_questions(unanswered, cluster=cluster)[:max_groups],
+            per_week=figures["per_week"],
+            per_surface=figures["per_surface"],
+            confidence_histogram=figures["confidence_histogram"],
+            unanswered=reports.group_questions(data["unanswered"], cluster=cluster)[:max_groups],
+            topic_weeks=figures["topic_weeks"],
+            low_confidence=figures["low_confidence"],
+            flagged=data["flagged"],
+            flagged_total=figures["flagged"],
+            entries=reports.entry_figures(data["led"], data["votes"]),
+            never_recommended=[e for e in catalogue.entry_ids if e not in data["recommended"]],
+            catalogue=catalogue,
         )
 
     def export(self, out: TextIO, *, fmt: exporter.Format, since: dt.datetime | None = None) -> int:
@@ -148,17 +184,73 @@ class LogQueries:
 
     def recommended_entries(self, *, since: dt.datetime) -> tuple[set[str], int]:
         """(ids of entries recommended in some exchange since `since`, exchanges looked at)."""
+        ex = Exchange.__table__
+        window = (ex.c.created_at >= since,)
 
         def read(session: Session) -> tuple[set[str], int]:
-            seen: set[str] = set()
-            n = 0
-            query = select(Exchange.entry_ids).where(Exchange.created_at >= since)
-            for (entry_ids,) in session.execute(query):
-                n += 1
-                seen.update(i for i in entry_ids.split(",") if i)
-            return seen, n
+            seen = _recommended(session, window, session.get_bind().dialect.name)
+            n = session.execute(select(func.count()).where(*window)).scalar_one()
+            return seen, int(n)
 
         return self._database.run(read, retry=True)
+
+
+def _tally(session: Session, window: tuple[Any, ...], low: float) -> list[reports.TallyRow]:
+    """Exchanges per week, topic and surface, with their confidence histogram, how many were
+    ambiguous, answered below `low`, and either (flagged), summed by the database."""
+    ex = Exchange.__table__
+    c, answered = ex.c.confidence, ex.c.topic.is_not(None)
+    n = reports.CONFIDENCE_BINS
+    in_bin = [c < 1 / n, *(and_(c >= i / n, c < (i + 1) / n) for i in range(1, n - 1)),
+              c >= (n - 1) / n]
+    week = week_start(ex.c.created_at).label("week")
+
+    def count(condition: Any) -> Any:
+        return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+    low_if = and_(answered, c < low)
+    query = (select(week, ex.c.topic, ex.c.surface, func.count(), *(count(b) for b in in_bin),
+                    count(and_(answered, ex.c.ambiguous)), count(low_if),
+                    count(and_(answered, or_(ex.c.ambiguous, c < low))))
+             .where(*window).group_by(week, ex.c.topic, ex.c.surface))
+    out = []
+    for row in session.execute(query):
+        w, topic, surface, total, *counts = row
+        *bins, ambiguous, low_n, flagged = (int(x) for x in counts)
+        out.append(reports.TallyRow(_as_date(w), topic, surface, int(total), tuple(bins),
+                                    ambiguous, low_n, flagged))
+    return out
+
+
+def _votes_by_lead_entry(session: Session, window: tuple[Any, ...]) -> list[tuple[str, str, int]]:
+    """(entry the answer led with, helpful or not_helpful, feedback rows) in the period."""
+    ex, fb = Exchange.__table__, Feedback.__table__
+    lead = first_entry(ex.c.entry_ids)
+    query = (select(lead, fb.c.kind, func.count()).join(ex, ex.c.id == fb.c.exchange_id)
+             .where(*window, fb.c.kind.in_(("helpful", "not_helpful"))).group_by(lead, fb.c.kind))
+    return [(str(e or ""), str(k), int(n)) for e, k, n in session.execute(query)]
+
+
+def _count_by(session: Session, key: Any, window: tuple[Any, ...]) -> dict[str, int]:
+    return {str(k): int(n) for k, n in session.execute(
+        select(key, func.count()).where(*window).group_by(key)) if k}
+
+
+def _recommended(session: Session, window: tuple[Any, ...], dialect: str) -> set[str]:
+    """Ids of the entries some exchange in the window recommended, in any place."""
+    ex = Exchange.__table__
+    ids = each_id(ex.c.entry_ids, dialect)
+    query = (select(ids.c.value).distinct().select_from(ex).join(ids, true())
+             .where(*window, ex.c.entry_ids != ""))
+    return {str(k) for k in session.execute(query).scalars() if k}
+
+
+def _as_date(value: Any) -> dt.date:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    return dt.date.fromisoformat(str(value))
 
 
 def _of_team(team_id: str | None) -> tuple[Any, ...]:

@@ -7,6 +7,7 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from bot.log.reports import DEFAULT_WEEKS
 from bot.settings import SLACK_USER_ID
 from bot.slack import values as v
 from bot.slack.blocks import Block, actions, button, context, header, long_date, mrkdwn, plain, section
@@ -35,6 +36,10 @@ ADMIN_COMMANDS = (
     ("stale", "strategies past their review date, with their owners"),
     ("requests", "questions people handed to a person (\"Ask a person\"): waiting or answered, "
                  "with the experts' replies"),
+    ("report [WEEKS]", f"the conversation report of the last {DEFAULT_WEEKS} weeks (or WEEKS): "
+                       "exchanges per week and topic, ambiguous and low-confidence answers, the "
+                       "entries most often not helpful or never recommended, the top unanswered "
+                       "questions"),
 )
 
 
@@ -185,7 +190,7 @@ def home_curation_blocks(health: dict[str, Any], clusters: Sequence[GapCluster] 
             blocks.append(context(f"and {more} more: `/advisor admin gaps`."))
         if apart:
             blocks.append(context(_noise_line(apart)))
-    blocks.append(context("`/advisor admin` lists the admin commands: reload, gaps, stale."))
+    blocks.append(context("`/advisor admin` lists the admin commands: reload, gaps, stale, report."))
     return blocks
 
 

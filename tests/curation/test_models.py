@@ -25,7 +25,7 @@ def test_the_migration_builds_exactly_the_curation_models(conversation_log: Conv
         context = MigrationContext.configure(conn, opts={"compare_type": True})
         diffs = [d for d in compare_metadata(context, ours) if _table(d) in CURATION_TABLES]
     assert diffs == []
-    assert current_revision(engine) == head_revision()
+    assert current_revision(engine) == head_revision()  # 0002_curation, and what came after
     indexes = {i["name"] for i in inspect(engine).get_indexes("gap_resolution")}
     assert "ix_gap_resolution_cluster_id" in indexes
 

@@ -157,7 +157,9 @@ def test_report_in_the_terminal(backend: Backend) -> None:
         "38%",
         "Not helpful",
         "50% of 2 rated",
-        "communication",
+        "Communication and transparency",  # topic titles from the knowledge base, not ids
+        "Ambiguous or low confidence",
+        "Never recommended:",
         "canteen",
     ):
         assert expected in result.output
@@ -174,6 +176,21 @@ def test_report_html_is_self_contained_and_escaped(backend: Backend, tmp_path: P
     assert html.count("<svg") >= 3
     assert "<script" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert "http://" not in html and "https://" not in html and "src=" not in html
+
+
+def test_report_without_a_readable_knowledge_base_still_comes_and_says_what_is_missing(
+        backend: Backend, tmp_path: Path) -> None:
+    seed(backend)
+    broken = tmp_path / "kb"
+    broken.mkdir()
+    (broken / "communication.yaml").write_text("id: [unclosed\n")
+    page = tmp_path / "report.html"
+    result = runner.invoke(app, ["report", "--html", str(page)],
+                           env={**env_for(backend), "ADVISOR_KB_PATH": str(broken)})
+    assert result.exit_code == 0, result.output
+    assert "warning: the knowledge base could not be read" in result.output
+    assert "Exchanges" in result.output and "communication" in result.output  # ids for titles
+    assert "made without the knowledge base" in page.read_text()
 
 
 # -- which CLI runs are conversations -----------------------------------------------------------

@@ -1,4 +1,5 @@
-"""`/advisor admin [reload | gaps | stale | requests]` and "Mark reviewed" on stale entries.
+"""`/advisor admin [reload | gaps | stale | requests | report [WEEKS]]` and "Mark reviewed" on
+stale entries.
 
 Admins are the Slack user ids in ADVISOR_ADMINS (with many workspaces, per workspace:
 `Settings.is_admin`); anyone else gets a polite refusal, and the attempt is logged and
@@ -9,17 +10,22 @@ Every listener acknowledges first; reloading and grouping gaps run after the ack
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import re
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from slack_bolt import App
 from slack_sdk import WebClient
 
 from bot.curation.audit import NotAdmin, is_admin
 from bot.curation.gaps import DEFAULT_DAYS as GAP_DAYS
+from bot.curation.gaps import grouping
 from bot.curation.stale import by_slack_owner, stale_entries
+from bot.log import LogError
+from bot.log.reports import DEFAULT_WEEKS, Catalogue
+from bot.log.store import utcnow
 from bot.slack import values as v
 from bot.slack.admin_blocks import (
     admin_help_blocks,
@@ -41,13 +47,22 @@ from bot.slack.listeners.shared import (
     user_of,
 )
 from bot.slack.mrkdwn import truncate
+from bot.slack.report_blocks import report_blocks, report_text
 from bot.slack.services import Services
 from bot.slack.web import slack_call
 from knowledge.errors import AdvisorError
 
-SUBCOMMANDS = ("help", "reload", "gaps", "stale", "requests")
+if TYPE_CHECKING:
+    from bot.advisor import Advisor
+
+SUBCOMMANDS = ("help", "reload", "gaps", "stale", "requests", "report")
 WORKING = {"reload": "Reloading the knowledge base: validating the files and retraining…",
-           "gaps": "Grouping the questions I couldn't answer well…"}
+           "gaps": "Grouping the questions I couldn't answer well…",
+           "report": "Counting the period's exchanges…"}
+MAX_REPORT_WEEKS = 104
+BAD_WEEKS = (f"`/advisor admin report [WEEKS]`: WEEKS is how many weeks back the report starts, "
+             f"a whole number from 1 to {MAX_REPORT_WEEKS} (default {DEFAULT_WEEKS}).")
+LOG_DOWN = "The conversation log could not be read just now, so there is no report; try again in a minute."
 NOT_HERE = "Admin commands are not available in this process (no live knowledge base)."
 
 
@@ -81,6 +96,10 @@ def on_admin(rest: str, ack: Callable[..., Any], command: dict[str, Any],
         ack(text="Knowledge-base admin commands", blocks=admin_help_blocks(),
             response_type="ephemeral")
         return
+    weeks = _weeks(words[1:]) if sub == "report" else None
+    if sub == "report" and weeks is None:
+        ack(text=BAD_WEEKS, response_type="ephemeral")
+        return
     ack(text=WORKING[sub], response_type="ephemeral")
 
     def sorry() -> Any:
@@ -93,11 +112,43 @@ def on_admin(rest: str, ack: Callable[..., Any], command: dict[str, Any],
                        text=reload_text(report), blocks=reload_blocks(report))
             return
         advisor = live.current
+        if sub == "report":
+            assert weeks is not None
+            _post_report(advisor, weeks, services, respond, logger,
+                         team_id=services.settings.team_scope(user))
+            return
         clusters = curator.gaps(advisor, days=GAP_DAYS,
                                 team_id=services.settings.team_scope(user))
         slack_call(logger, "response_url", respond, response_type="ephemeral",
                    text=gaps_text(clusters, days=GAP_DAYS),
                    blocks=gaps_blocks(clusters, advisor.kb, days=GAP_DAYS))
+
+
+def _weeks(words: list[str]) -> int | None:
+    """The period asked for after `report` (DEFAULT_WEEKS if none); None if it is no number."""
+    if not words:
+        return DEFAULT_WEEKS
+    if len(words) == 1 and words[0].isdigit() and 1 <= int(words[0]) <= MAX_REPORT_WEEKS:
+        return int(words[0])
+    return None
+
+
+def _post_report(advisor: Advisor, weeks: int, services: Services, respond: Callable[..., Any],
+                 logger: logging.Logger, *, team_id: str | None = None) -> None:
+    """The report of the last `weeks` weeks, grouped and titled by the live advisor (one
+    workspace's, with `team_id`)."""
+    until = utcnow()
+    catalogue = Catalogue.of(advisor.kb, abstain_below=advisor.matcher.policy.abstain_below)
+    try:
+        report = services.log.queries.report(since=until - dt.timedelta(weeks=weeks), until=until,
+                                             cluster=grouping(advisor), catalogue=catalogue,
+                                             team_id=team_id)
+    except LogError as exc:
+        logger.warning("no report for /advisor admin report: %s", exc)
+        slack_call(logger, "response_url", respond, text=LOG_DOWN, response_type="ephemeral")
+        return
+    slack_call(logger, "response_url", respond, response_type="ephemeral",
+               text=report_text(report), blocks=report_blocks(report, weeks=weeks))
 
 
 def on_mark_reviewed(ack: Callable[..., Any], body: dict[str, Any], action: dict[str, Any],
