@@ -62,3 +62,31 @@ def test_while_the_log_is_down_the_admin_is_told_so(services, tmp_path: Path):  
         assert respond.named("call") == [{"text": LOG_DOWN, "response_type": "ephemeral"}]
     finally:
         down.close()
+
+
+def test_with_many_workspaces_an_admin_gets_their_own_workspaces_report(
+        slack_advisor, slack_log, slack_kb_dir: Path):
+    from bot.curation.service import Curator
+    from bot.live import LiveAdvisor
+    from bot.settings import Settings
+    from bot.slack.services import Services
+
+    kb = slack_advisor.kb
+    asked = {"T0OURS01": "how do we brief the housing team about the new portal",
+             "T0THEIRS1": "who tells the parks staff that the rota app is coming"}
+    for team, question in asked.items():
+        slack_log.record(ExchangeIn("mention", question,
+                                    make_answer("communication", confidence=0.3, kb=kb), 2.0,
+                                    user_id=new_user(), team_id=team))
+    settings = Settings(slack_client_id="1.2", slack_client_secret="c", slack_signing_secret="s",
+                        advisor_admins=f"T0OURS01:{ADMIN}")
+    live = LiveAdvisor(slack_advisor, kb_path=slack_kb_dir)
+    curator = Curator(settings=settings, log=slack_log, kb_path=slack_kb_dir, live=live,
+                      measure_quality=False)
+    services = Services(settings, slack_advisor, slack_log, live, curator)  # noqa: F811
+    ack, respond = Recorder(), Recorder()
+    commands.on_advisor(ack, {**command("admin report 4", ADMIN), "team_id": "T0OURS01"}, respond,
+                        logger, services)
+    [reply] = respond.named("call")
+    text = str(reply["blocks"])
+    assert asked["T0OURS01"] in text and asked["T0THEIRS1"] not in text
