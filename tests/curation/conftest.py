@@ -27,6 +27,16 @@ ZEPHYRIX = (
 
 
 @pytest.fixture
+def cli_env(monkeypatch: pytest.MonkeyPatch, data_dir: Path, kb_copy: Path) -> None:
+    """The environment `advisor kb …` runs in: this test's data folder and base, SQLite."""
+    monkeypatch.setenv("ADVISOR_DATA_DIR", str(data_dir))
+    monkeypatch.setenv("ADVISOR_KB_PATH", str(kb_copy))
+    monkeypatch.setenv("LOG_HMAC_SECRET", "test-secret")
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    monkeypatch.delenv("ADVISOR_DEV_SET", raising=False)
+
+
+@pytest.fixture
 def data_dir(tmp_path: Path) -> Path:
     return tmp_path / "data"
 

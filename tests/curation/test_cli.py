@@ -27,12 +27,8 @@ QUESTIONS = ("the zorbex rota double books our night crews",
 
 
 @pytest.fixture(autouse=True)
-def _env(monkeypatch: pytest.MonkeyPatch, data_dir: Path, kb_copy: Path) -> None:
-    monkeypatch.setenv("ADVISOR_DATA_DIR", str(data_dir))
-    monkeypatch.setenv("ADVISOR_KB_PATH", str(kb_copy))
-    monkeypatch.setenv("LOG_HMAC_SECRET", "test-secret")
-    monkeypatch.delenv("DATABASE_URL", raising=False)
-    monkeypatch.delenv("ADVISOR_DEV_SET", raising=False)
+def _env(cli_env: None) -> None:
+    """Every test here runs `advisor kb …` in its own data folder and base."""
 
 
 @pytest.fixture
