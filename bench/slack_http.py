@@ -10,9 +10,14 @@ servers sharing PostgreSQL (events alternate between them, as behind a load bala
 `kill`: one worker killed with SIGKILL during a 200 events/s run, then conversation-log
 rows expected vs stored and duplicate replies.
 
+`--oauth N` runs every chosen setup with OAuth distribution: N workspaces installed through
+`/slack/install` (the fake answering `oauth.v2.access`; with two servers, in turn through
+each), events spread over them; it prints the install p50 too.
+
     python bench/slack_http.py                  # everything, under ~10 minutes
     python bench/slack_http.py --quick          # 3 s per rate instead of 8 (~3 minutes)
     python bench/slack_http.py --setups sqlite,kill --rates 100,400 --json
+    python bench/slack_http.py --quick --setups sqlite --rates 100 --oauth 20
 
 The fake runs at nice 10 (Slack's own servers take none of the server's CPU in
 production); the load generator, which stands for Slack too, at the normal priority.
@@ -30,6 +35,7 @@ import multiprocessing as mp
 import os
 import secrets
 import signal
+import statistics
 import sys
 import tempfile
 import threading
@@ -43,16 +49,24 @@ sys.path.insert(0, str(ROOT))
 from bot.slack.busy import BUSY  # noqa: E402
 from bot.slack.listeners.messages import ANSWER_EVENT  # noqa: E402
 from tests.factories import Server  # noqa: E402
+from tests.slack.fake_slack import BOT_USER_ID, TEAM_ID  # noqa: E402
 from tests.slack.payloads import SECRET, event_body, mention, signed_headers  # noqa: E402
 
 PG_DEFAULT = "postgresql://postgres@127.0.0.1:5432/test"
 RATES = (100, 200, 400, 800)
 SETUPS = ("sqlite", "postgresql", "two-servers", "kill")
 
+Team = tuple[str, str]
+"""(team id, the bot's user id there)."""
+Grant = tuple[str, str, str]
+"""(OAuth code, team id, the bot's user id there)."""
 
-def run_fake(ports: mp.Queue, posts: mp.Queue) -> None:
+
+def run_fake(ports: mp.Queue, posts: mp.Queue, asked: mp.Queue, grants: mp.Queue) -> None:
     """The fake Web API, in its own process; reports (thread_ts, time, kind) of each post,
-    kind being "answer", "busy" (the shed notice) or "other"."""
+    kind being "answer", "busy" (the shed notice) or "other"; for each count put on `asked`,
+    puts on `grants` that many new OAuth grants (workspaces T0000000B, T0000001B, …), as a
+    list of `Grant`: codes are single-use, so each setup asks for its own."""
     from tests.slack.fake_slack import FakeSlack
 
     # Slack's Web API runs on Slack's machines, not on the server's cores: the fake yields
@@ -69,7 +83,13 @@ def run_fake(ports: mp.Queue, posts: mp.Queue) -> None:
 
     fake = FakeSlack(record=False, on_call=on_call).start()
     ports.put(fake.base_url)
-    threading.Event().wait()
+    while True:
+        count = asked.get()
+        granted = []
+        for i in range(count):
+            code, installed = fake.install(f"T{i:07d}B")
+            granted.append((code, installed.team_id, installed.bot_user_id))
+        grants.put(granted)
 
 
 def questions() -> list[str]:
@@ -81,10 +101,10 @@ def questions() -> list[str]:
 
 class Load:
     """Open-loop load: events at a fixed rate, each on a new connection like Slack's, taking
-    `ports` in turn."""
+    `ports` in turn and spread over `teams`."""
 
-    def __init__(self, ports: list[int], texts: list[str]):
-        self.ports, self.texts = ports, texts
+    def __init__(self, ports: list[int], texts: list[str], teams: list[Team]):
+        self.ports, self.texts, self.teams = ports, texts, teams
         self.sent: dict[str, float] = {}  # ts -> request start
         self.event_ids: dict[str, str] = {}  # ts -> event id
         self.acks: list[float] = []
@@ -97,7 +117,9 @@ class Load:
         ts = f"{int(time.time())}.{self.n:06d}"
         event = mention(self.texts[self.n % len(self.texts)], channel="CBENCH001", ts=ts)
         self.event_ids[ts] = f"EvBENCH{os.getpid()}x{self.n:08d}"
-        body = event_body(event, event_id=self.event_ids[ts])
+        team, bot_user = self.teams[self.n % len(self.teams)]
+        body = event_body(event, event_id=self.event_ids[ts], team_id=team,
+                          bot_user_id=bot_user)
         headers = signed_headers(body, secret=SECRET)
         head = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
         raw = (f"POST /slack/events HTTP/1.1\r\nHost: 127.0.0.1\r\n{head}"
@@ -268,7 +290,9 @@ class Bench:
     def __init__(self, args: argparse.Namespace):
         self.args = args
         self.ports, post_queue = mp.Queue(), mp.Queue()
-        self.fake = mp.Process(target=run_fake, args=(self.ports, post_queue), daemon=True)
+        self.asked, self.grants = mp.Queue(), mp.Queue()
+        self.fake = mp.Process(target=run_fake, daemon=True,
+                               args=(self.ports, post_queue, self.asked, self.grants))
         self.fake.start()
         self.base_url = self.ports.get(timeout=30)
         self.posts = Posts(post_queue)
@@ -283,6 +307,9 @@ class Bench:
                    "SLACK_API_URL": self.base_url, "ADVISOR_DATA_DIR": str(data),
                    "DATABASE_URL": database_url or f"sqlite:///{data}/log.db",
                    "LOG_HMAC_SECRET": "bench", "ADVISOR_WATCH_SECONDS": "0"}
+            if self.args.oauth:
+                del env["SLACK_BOT_TOKEN"]
+                env |= {"SLACK_CLIENT_ID": "1111.2222", "SLACK_CLIENT_SECRET": "bench"}
             if self.args.kb:
                 env["ADVISOR_KB_PATH"] = str(self.args.kb)
             if self.args.queue_depth:
@@ -292,10 +319,28 @@ class Bench:
             started.append(server.start(timeout=180))
         return started
 
+    def install(self, servers: list[Server]) -> tuple[list[Team], dict]:
+        """With `--oauth N`, N workspaces installed through the servers in turn (as behind a
+        load balancer), and the install figures; else the one bot token's team."""
+        if not self.args.oauth:
+            return [(TEAM_ID, BOT_USER_ID)], {"workspaces": None}
+        self.asked.put(self.args.oauth)
+        grants: list[Grant] = self.grants.get(timeout=60)
+        took = []
+        for i, (code, team, _) in enumerate(grants):
+            start = time.monotonic()
+            status, _ = servers[i % len(servers)].install(code)
+            took.append(time.monotonic() - start)
+            if status != 200:
+                raise RuntimeError(f"the install of workspace {team} answered {status}")
+        return ([(team, bot_user) for _, team, bot_user in grants],
+                {"workspaces": len(grants), "install_p50_ms": statistics.median(took) * 1000})
+
     def rates(self, name: str, count: int, database_url: str | None) -> dict:
         servers = self.servers(count, database_url)
         try:
-            load = Load([s.port for s in servers], self.texts)
+            teams, installs = self.install(servers)
+            load = Load([s.port for s in servers], self.texts, teams)
             phase(load, self.posts, servers, self.args.workers, 50, 2)  # warm-up
             runs = [phase(load, self.posts, servers, self.args.workers, rate, self.args.seconds)
                     for rate in self.args.rates]
@@ -303,7 +348,7 @@ class Bench:
         finally:
             for server in servers:
                 server.stop()
-        return {"setup": name, "servers": count, "workers": self.args.workers,
+        return {"setup": name, "servers": count, "workers": self.args.workers, **installs,
                 "runs": runs, "server_rss_mb": round(memory, 1)}
 
     def kill(self, rate: float = 200, seconds: float = 10) -> dict:
@@ -319,7 +364,8 @@ class Bench:
                 killed.append(workers[0])
 
         try:
-            load = Load([server.port], self.texts)
+            teams, installs = self.install([server])
+            load = Load([server.port], self.texts, teams)
             phase(load, self.posts, [server], self.args.workers, 50, 2)  # warm-up
             run = phase(load, self.posts, [server], self.args.workers, rate, seconds,
                         at=(0.4, kill_one))
@@ -333,7 +379,8 @@ class Bench:
                     if k in load.acked and "busy" not in replies[k]}
         unanswered = [k for k in keys if load.event_ids[k] in expected
                       and "answer" not in replies[k]]
-        return {"setup": "kill", "killed_worker": killed[0] if killed else None, **run,
+        return {"setup": "kill", "killed_worker": killed[0] if killed else None, **installs,
+                **run,
                 "rows_expected": len(expected), "rows_stored": len(expected & stored),
                 "rows_lost": len(expected - stored), "acked_never_answered": len(unanswered),
                 "never_answered_but_stored": sum(load.event_ids[k] in stored
@@ -390,9 +437,21 @@ class PostgreSQL:
             conn.execute(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
 
 
+def tokens(result: dict) -> str:
+    """How the setup's requests were authorised: one bot token, or OAuth distribution."""
+    if not result["workspaces"]:
+        return "one bot token"
+    return (f"OAuth distribution, {workspaces(result['workspaces'])} (install p50 "
+            f"{result['install_p50_ms']:.0f} ms)")
+
+
+def workspaces(count: int) -> str:
+    return f"{count} workspace{'' if count == 1 else 's'}"
+
+
 def print_rates(result: dict) -> None:
     print(f"\n{result['setup']}: {result['servers']} server(s) x {result['workers']} "
-          f"workers, server memory {result['server_rss_mb']:.0f} MB RSS")
+          f"workers, {tokens(result)}, server memory {result['server_rss_mb']:.0f} MB RSS")
     print("  offered  sent/s  ack p50  ack p99 | answers/s  e2e p50  e2e p99 | busy/s  shed"
           "  no reply  dup  errors  CPU ms/event")
     for r in result["runs"]:
@@ -405,7 +464,7 @@ def print_rates(result: dict) -> None:
 
 def print_kill(r: dict) -> None:
     print(f"\nkill: SIGKILL of one worker (pid {r['killed_worker']}) 40 % into "
-          f"{r['events']} events at {r['offered_per_s']:.0f}/s, SQLite")
+          f"{r['events']} events at {r['offered_per_s']:.0f}/s, SQLite, {tokens(r)}")
     print(f"  acked {r['acked']}/{r['events']}, answers {r['answers']}, busy notices "
           f"{r['busy_notices']}, acked but never answered {r['acked_never_answered']} "
           f"(queued or in hand in the killed worker), errors {r['errors']}")
@@ -429,6 +488,9 @@ def main() -> None:
     parser.add_argument("--pg", default=os.environ.get("TEST_DATABASE_URL") or PG_DEFAULT,
                         help="PostgreSQL server to create the run's database on")
     parser.add_argument("--kb", type=Path, default=None, help="knowledge base (default shipped)")
+    parser.add_argument("--oauth", type=int, default=0, metavar="N",
+                        help="OAuth distribution with N workspaces installed in every setup "
+                        "(default: one bot token)")
     parser.add_argument("--json", action="store_true", help="print JSON")
     args = parser.parse_args()
     if args.quick:
@@ -436,12 +498,16 @@ def main() -> None:
     unknown = set(args.setups) - set(SETUPS)
     if unknown:
         parser.error(f"unknown setups {', '.join(sorted(unknown))}: choose of {', '.join(SETUPS)}")
+    if args.oauth < 0:
+        parser.error("--oauth takes a number of workspaces, 1 or more (0: one bot token)")
 
     bench, pg, results = Bench(args), None, []
     started = time.monotonic()
     if not args.json:
-        print(f"Slack HTTP benchmark: gunicorn, loopback, fake Web API; {args.seconds:g} s per "
-              f"rate; machine load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+        mode = f"OAuth distribution, {workspaces(args.oauth)}" if args.oauth else "one bot token"
+        print(f"Slack HTTP benchmark: gunicorn, loopback, fake Web API, {mode}; {args.seconds:g} "
+              f"s per rate; machine load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} "
+              "cores")
     try:
         for setup in args.setups:
             if setup in ("postgresql", "two-servers") and pg is None:
