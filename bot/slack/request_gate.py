@@ -4,7 +4,8 @@ Nothing in a request is decoded beyond UTF-8 or parsed before its signature is c
 (slack_sdk's `SignatureVerifier`, the one Bolt uses), so a forged body costs one HMAC. Every
 refusal is one log line with the status, the reason and the size: never the body or headers.
 
-- 413: more than `MAX_BODY` bytes (a `Content-Length` above it is refused unread);
+- 413: more than `MAX_BODY` bytes (a `Content-Length` above it is refused, its body read and
+  dropped up to `DRAIN_AT_MOST`, unread beyond);
 - 401: no or malformed timestamp or signature, a stale timestamp, a wrong signature;
 - 400: a body that is not UTF-8, or signed but not a Slack payload (not JSON or a form, not
   an object, nested deeper than `MAX_DEPTH`, containers of the wrong kind: `inbound.py`).
@@ -34,6 +35,10 @@ from slack_sdk.signature import SignatureVerifier
 from bot.slack.inbound import envelope_problem
 
 MAX_BODY = 1024 * 1024
+DRAIN_AT_MOST = 8 * MAX_BODY
+"""A body declared too large but at most this long is read (and dropped) before the 413:
+the client then reads the answer instead of a reset connection. A longer one is refused
+unread."""
 """Bytes; Slack's largest payloads (a modal's state, a message's blocks) are far smaller."""
 MAX_DEPTH = 64
 """Nesting of objects and arrays; Slack's payloads stay within about 15."""
@@ -99,9 +104,11 @@ class SlackGate:
 def read_body(environ: dict[str, Any], limit: int) -> bytes:
     """The body, at most `limit` bytes (413 beyond; a larger `Content-Length` is not read)."""
     declared = content_length(environ)
-    if declared is not None and declared > limit:
-        raise Refused(413, "body too large")
     stream = environ.get("wsgi.input")
+    if declared is not None and declared > limit:
+        if stream is not None and declared <= DRAIN_AT_MOST:
+            _drain(stream, declared)
+        raise Refused(413, "body too large")
     if stream is None:
         return b""
     wanted = limit + 1 if declared is None else declared
@@ -116,6 +123,17 @@ def read_body(environ: dict[str, Any], limit: int) -> bytes:
     if got > limit:
         raise Refused(413, "body too large")
     return b"".join(chunks)
+
+
+def _drain(stream: Any, size: int) -> None:
+    """Read and drop up to `size` bytes, so the client, still sending, gets the answer and
+    not a reset connection (closing with its bytes unread would reset it)."""
+    left = size
+    while left > 0:
+        chunk = stream.read(min(_READ_CHUNK, left))
+        if not chunk:
+            return
+        left -= len(chunk)
 
 
 def content_length(environ: dict[str, Any]) -> int | None:
