@@ -482,7 +482,8 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="3 s per rate")
     parser.add_argument("--setups", type=lambda v: v.split(","), default=list(SETUPS),
                         help=f"comma-separated, of {', '.join(SETUPS)}")
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers per server")
+    parser.add_argument("--workers", type=int, default=None,
+                        help="gunicorn workers per server (default the server's: two per core)")
     parser.add_argument("--queue-depth", type=int, default=None,
                         help="ADVISOR_QUEUE_DEPTH (default the server's)")
     parser.add_argument("--pg", default=os.environ.get("TEST_DATABASE_URL") or PG_DEFAULT,
@@ -493,6 +494,10 @@ def main() -> None:
                         "(default: one bot token)")
     parser.add_argument("--json", action="store_true", help="print JSON")
     args = parser.parse_args()
+    if args.workers is None:
+        from bot.settings import default_workers
+
+        args.workers = default_workers()
     if args.quick:
         args.seconds = 3
     unknown = set(args.setups) - set(SETUPS)

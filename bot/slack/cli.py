@@ -18,7 +18,7 @@ def serve(
         "--socket", help="Socket Mode: connect out to Slack, no public URL needed.")] = False,
     port: Annotated[int | None, typer.Option(help="HTTP port (default: $PORT, else 3000).")] = None,
     workers: Annotated[int | None, typer.Option(
-        help="HTTP worker processes (default: $WEB_CONCURRENCY, else 2).")] = None,
+        help="HTTP worker processes (default: $WEB_CONCURRENCY, else two per core, 2 to 8).")] = None,
     host: Annotated[str, typer.Option(help="Interface to listen on (HTTP mode).")] = "0.0.0.0",
 ) -> None:
     """Run the Slack bot: HTTP mode (POST /slack/events, GET /healthz) or --socket."""
