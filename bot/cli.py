@@ -171,8 +171,8 @@ def chat(kb: KbOption = None) -> None:
 
     advisor = _advisor(kb)
     log = _conversation_log()
-    out.print(f"[bold]Transformation Advisor[/bold] · knowledge base {advisor.kb.version}, "
-              f"{len(advisor.kb.entries)} strategies in {len(advisor.kb.topics)} topics.")
+    out.print(f"[bold]Transformation Advisor[/bold] · {len(advisor.kb.entries)} strategies in "
+              f"{len(advisor.kb.topics)} topics · base version {advisor.kb.version}")
     out.print(HELP_TEXT, markup=False)
     enable_line_editing()
     last: tuple[Answer, str | None] | None = None

@@ -205,6 +205,8 @@ def test_chat_answers_until_quit(synthetic_kb_dir: Path, tmp_path: Path):
     assert "pilots-rollout-entry-1" in run.stdout
     assert "# Checklist: Strategy 1 for pilots-rollout" in run.stdout
     assert run.stdout.rstrip().endswith("Goodbye.")
+    banner, *_ = run.stdout.splitlines()
+    assert banner.startswith("Transformation Advisor") and len(banner) <= 80
 
 
 def test_chat_opens_strategies_by_number_lists_entries_and_suggests_ids(tmp_path: Path):

@@ -119,3 +119,10 @@ def test_confidence_is_never_rounded_up_to_100_percent(shipped_advisor: Advisor,
     answer = dataclasses.replace(shipped_advisor.answer(QUESTIONS[0]), confidence=confidence)
     text = " ".join(screen(render_answer(answer)))
     assert f"confidence, {shown})" in text and "100%" not in text
+
+
+def test_the_help_texts_fit_the_terminal_without_rewrapping():
+    from bot.terminal import HELP_TEXT, ONE_SHOT_HELP, WIDTH
+
+    for text in (HELP_TEXT, ONE_SHOT_HELP):
+        assert max(len(line) for line in text.splitlines()) <= WIDTH
