@@ -24,6 +24,7 @@ from bot.curation.gaps import gap_questions
 from bot.slack import values as v
 from knowledge import load_knowledge_base
 from tests.factories import Server, make_log
+from tests.slack.conftest import health
 from tests.slack.fake_slack import Call, FakeSlack
 from tests.slack.payloads import (
     SECRET,
@@ -115,10 +116,6 @@ def server(fake: FakeSlack, kb: Path, tmp_path: Path) -> Iterator[Server]:
 
 
 # -- helpers ----------------------------------------------------------------------------------
-
-
-def health(server: Server) -> dict[str, Any]:
-    return json.loads(server.request("GET", "/healthz")[1])
 
 
 def engine(server: Server) -> Any:

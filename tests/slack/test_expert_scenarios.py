@@ -18,7 +18,7 @@ from sqlalchemy import create_engine, text
 from bot.slack import values as v
 from bot.slack.expert_blocks import NAMED, QUESTION_BLOCK, REQUEST_EVENT, SENT, SHARE_BLOCK
 from tests.factories import Server
-from tests.slack.conftest import start_server
+from tests.slack.conftest import health, start_server
 from tests.slack.fake_slack import Call, FakeSlack
 from tests.slack.payloads import (
     action_body,
@@ -34,7 +34,6 @@ from tests.slack.payloads import (
 from tests.slack.test_admin_scenarios import (
     click,
     cluster_of,
-    health,
     new_version_everywhere,
     opened_view,
     slash,

@@ -25,6 +25,7 @@ from bot.slack import values as v
 from knowledge import load_knowledge_base
 from tests.factories import Server, make_log
 from tests.log.conftest import pg_admin, pg_database  # noqa: F401 (fixtures)
+from tests.slack.conftest import health
 from tests.slack.fake_slack import FakeSlack
 from tests.slack.payloads import (
     SECRET,
@@ -42,7 +43,6 @@ from tests.slack.test_admin_scenarios import (
     ask,
     click,
     cluster_of,
-    health,
     new_version_everywhere,
     opened_view,
     slash,
