@@ -63,27 +63,34 @@ def main() -> None:
 
 
 def nearest_scan(dev: Path) -> None:
-    """Development-set and cross-validated figures, and the scan's size, per shortest
-    character n-gram the nearest-situation scan reads."""
+    """Development-set and cross-validated figures, and the scan's work, per shortest
+    character n-gram the nearest-situation scan reads and per share of situations above
+    which a feature is left out of it (`touched`: stored values one dev question reads)."""
+    import numpy as np
+
     from bot.advisor import Advisor, training_set
     from bot.evaluation import cross_validate_kb, evaluate_advisor, read_labelled
     from classifiers.matcher import Matcher, ModelParams
+    from classifiers.ranker import RankerParams
     from knowledge import load_knowledge_base
 
     kb = load_knowledge_base()
     data = read_labelled(dev)
-    print(f"{'from':>4} {'scan nnz':>9} | dev: {'top-1':>6} {'hit@1':>6} {'hit@3':>6} {'MRR':>6} | "
-          f"5-fold: {'top-1':>6} {'hit@1':>6} {'hit@3':>6} {'MRR':>6}")
-    for shortest in (2, 3, 4):
-        params = ModelParams(nearest_char_from=shortest)
+    print(f"{'from':>4} {'max_df':>6} {'scan nnz':>9} {'touched':>8} | dev: {'top-1':>6} {'hit@1':>6} "
+          f"{'hit@3':>6} {'MRR':>6} | 5-fold: {'top-1':>6} {'hit@1':>6} {'hit@3':>6} {'MRR':>6}")
+    for shortest, max_df in ((2, 1.0), (3, 1.0), (3, 0.15), (3, 0.08), (3, 0.04)):
+        params = ModelParams(nearest_char_from=shortest,
+                             ranker=RankerParams(nearest_max_df=max_df))
         matcher = Matcher(params).fit(training_set(kb))
         d = evaluate_advisor(Advisor(kb, matcher), data)
         cv = cross_validate_kb(kb, folds=5, params=params)
-        print(f"{shortest:4d} {matcher.ranker.nearest_scan_size:9,d} | "
+        x = matcher.transform(data.texts)
+        scan = matcher.ranker._scan_t
+        touched = np.diff(scan.indptr)[x.indices].sum() / x.shape[0]
+        print(f"{shortest:4d} {max_df:6.2f} {matcher.ranker.nearest_scan_size:9,d} {touched:8,.0f} | "
               f"{d.topics.accuracy_in_scope:11.3f} {d.ranking.hit_at_1:6.3f} {d.ranking.hit_at_3:6.3f} "
               f"{d.ranking.mrr:6.3f} | {cv.topics.accuracy_in_scope:14.3f} {cv.ranking.hit_at_1:6.3f} "
               f"{cv.ranking.hit_at_3:6.3f} {cv.ranking.mrr:6.3f}", flush=True)
-
 
 if __name__ == "__main__":
     main()

@@ -25,8 +25,10 @@ from classifiers.vectorize import l2_normalize
 _NO_SITUATION = np.iinfo(np.intp).max
 _scratch = threading.local()
 """A zeroed, feature-sized vector per thread for scoring shortlisted situations (left zeroed)."""
-ROW_BLOCK = 256
-"""Questions scored at once: bounds the dense (questions × situations) block in memory."""
+ROW_BLOCK = 16
+"""Questions scored at once. A block's product reads the scan rows of every feature any of
+its questions uses, for each question: past 16 questions that union costs more than the
+per-call overhead it saves (`python bench/advise.py`: 16 was fastest of 8 to 256)."""
 FULL_SCAN = 20_000
 """Up to this many situations, every situation is scored for every question. Beyond it (a
 very large base), only the situations of the `SHORTLIST` entries whose centroids match best,
@@ -45,6 +47,12 @@ class RankerParams:
     """Weight of the nearest situation against the centroid in an entry's match (0–1)."""
     topic_weight: float = 0.5
     """Exponent of the topic probability in the final score (0: ignore the topic model)."""
+    nearest_max_df: float = 0.08
+    """Features in more than this share of the situations are left out of the
+    nearest-situation scan (the centroids keep them). A question's common character n-grams
+    and words each touch thousands of situations while telling them apart the least: leaving
+    them out cuts the scan's work per question by two thirds, with the same development-set
+    and cross-validated figures (`python bench/ranking.py --nearest`)."""
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -86,8 +94,9 @@ class EntryRanker:
         """Stored values the nearest-situation part of a full scan reads."""
         self._starts: np.ndarray | None = None  # first situation row of each entry
         self._has_situations: np.ndarray | None = None
-        self._owner: np.ndarray | None = None
-        self._position: np.ndarray | None = None
+        self._grid: np.ndarray | None = None
+        """Per entry with situations, the scan columns of its situations, padded to the
+        longest entry by repeating its last one: one gather gives every entry's best."""
         self._situations: sparse.csr_matrix | None = None  # situations × features, large bases
         self._counts: np.ndarray | None = None
 
@@ -132,9 +141,13 @@ class EntryRanker:
         # (situations × features, rows gathered per question)
         situations_t = sparse.csr_matrix((n_features, 0), dtype=np.float32)
         self._situations = None
-        if s is not None and nearest_skips is not None and nearest_skips.any():
-            s = (s @ sparse.diags((~nearest_skips).astype(s.dtype))).tocsr()
-            s.eliminate_zeros()
+        if s is not None:
+            skips = np.bincount(s.indices, minlength=n_features) > self.params.nearest_max_df * s.shape[0]
+            if nearest_skips is not None:
+                skips |= nearest_skips
+            if skips.any():
+                s = (s @ sparse.diags((~skips).astype(s.dtype))).tocsr()
+                s.eliminate_zeros()
         if s is not None and len(situations) > FULL_SCAN:
             self._situations = l2_normalize(_keep_heaviest(s.astype(np.float32).tocsr(),
                                                            SITUATION_TERMS))
@@ -146,10 +159,10 @@ class EntryRanker:
         self._counts = counts
         self._starts = starts
         self._has_situations = counts > 0
-        # per situation: its entry among those with situations, and its place in that entry
-        self._owner = np.repeat(np.arange(int(self._has_situations.sum())), counts[counts > 0])
-        self._position = np.arange(len(situations)) - np.repeat(self._starts[counts > 0],
-                                                                 counts[counts > 0])
+        live = counts[counts > 0]
+        width = int(live.max()) if len(live) else 0
+        self._grid = (len(items) + starts[counts > 0][:, None]
+                      + np.minimum(np.arange(width), live[:, None] - 1))
         return self
 
     @property
@@ -165,8 +178,7 @@ class EntryRanker:
         nearest = np.full((x.shape[0], n_entries), -1, dtype=np.intp)
         w = self.params.nearest_weight
         has = self._has_situations
-        first = self._starts[has]
-        assert has is not None and self._owner is not None and self._position is not None
+        assert has is not None and self._grid is not None
         for lo in range(0, x.shape[0], ROW_BLOCK):
             block = x[lo:lo + ROW_BLOCK]
             # Only the features these questions use matter: a dense block of them times the
@@ -179,11 +191,11 @@ class EntryRanker:
             centroid, sims = both[:, :n_entries], both[:, n_entries:]
             score = (1.0 - w) * centroid
             if sims.shape[1]:
-                best = np.maximum.reduceat(sims, first, axis=1)
-                score[:, has] += w * best
-                # the first situation of each entry that reaches its entry's best
-                idx = np.where(sims >= best[:, self._owner], self._position, _NO_SITUATION)
-                near = np.minimum.reduceat(idx, first, axis=1)
+                # each entry's situations side by side; argmax finds the first that reaches
+                # the entry's best (a repeated last situation never comes first)
+                grid = both[:, self._grid]
+                near = grid.argmax(axis=2)
+                score[:, has] += w * np.take_along_axis(grid, near[..., None], axis=2)[..., 0]
                 nearest[lo:lo + ROW_BLOCK, has] = near
             elif self._situations is not None:
                 self._shortlisted(block, centroid, score, nearest[lo:lo + ROW_BLOCK])
@@ -264,13 +276,16 @@ class EntryRanker:
         picked = np.take_along_axis(score, idx, axis=1)
         order = np.lexsort((idx, -picked), axis=1)
         idx = np.take_along_axis(idx, order, axis=1)
-        out = []
-        for row, row_idx in enumerate(idx.tolist()):
-            items = [RankedItem(self.keys[i], self.groups[self._entry_group[i]],
-                                float(score[row, i]), float(match[row, i]), int(nearest[row, i]))
-                     for i in row_idx if score[row, i] >= 0.0]
-            out.append(items)
-        return out
+        # plain lists: indexing NumPy arrays one cell at a time costs more than the ranking
+        scores = np.take_along_axis(score, idx, axis=1).tolist()
+        matches = np.take_along_axis(match, idx, axis=1).tolist()
+        nearests = np.take_along_axis(nearest, idx, axis=1).tolist()
+        groups = [self.groups[g] for g in self._entry_group.tolist()]
+        keys = self.keys
+        return [[RankedItem(keys[i], groups[i], s, m, n)
+                 for i, s, m, n in zip(row_idx, row_s, row_m, row_n, strict=True) if s >= 0.0]
+                for row_idx, row_s, row_m, row_n in zip(idx.tolist(), scores, matches, nearests,
+                                                        strict=True)]
 
 
 def _ranges(starts: np.ndarray, sizes: np.ndarray) -> np.ndarray:
