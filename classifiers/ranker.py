@@ -180,7 +180,7 @@ class EntryRanker:
         has = self._has_situations
         assert has is not None and self._grid is not None
         for lo in range(0, x.shape[0], ROW_BLOCK):
-            block = x[lo:lo + ROW_BLOCK]
+            block = x if x.shape[0] <= ROW_BLOCK else x[lo:lo + ROW_BLOCK]
             # Only the features these questions use matter: a dense block of them times the
             # matching rows of the (sparse) transposed matrices beats a sparse product.
             cols = np.unique(block.indices)
