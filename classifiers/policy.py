@@ -74,14 +74,19 @@ class DecisionPolicy:
         order_by = topics if reshaped is None else reshaped[:, topic_cols]
         order = np.argsort(-order_by, axis=1, kind="stable")
         names = np.array([classes[i] for i in topic_cols], dtype=object)[order].tolist()
-        sorted_p = np.take_along_axis(topics, order, axis=1).tolist()
+        by_order = np.take_along_axis(topics, order, axis=1)
+        # the best probability among the topics after the first in order: how close a call
+        rival = by_order[:, 1:].max(axis=1) if by_order.shape[1] > 1 else np.zeros(len(topics))
+        first = by_order[:, 0] if by_order.shape[1] else np.zeros(len(topics))
+        ambiguous = (first - rival < self.ambiguous_margin).tolist()
+        sorted_p = by_order.tolist()
         top_p = topics.max(axis=1).tolist() if len(topic_cols) else [0.0] * len(topics)
         none_p = probabilities[:, none_i].tolist() if none_i >= 0 else [0.0] * len(topics)
         none_wins = (probabilities.argmax(axis=1) == none_i).tolist() if none_i >= 0 \
             else [False] * len(topics)
         out = []
-        for row_names, row_p, row_none, out_of_scope, top in zip(names, sorted_p, none_p, none_wins,
-                                                                  top_p, strict=True):
+        for row_names, row_p, row_none, out_of_scope, top, close in zip(
+                names, sorted_p, none_p, none_wins, top_p, ambiguous, strict=True):
             ranked = tuple(zip(row_names, row_p, strict=True))
             best, best_p = ranked[0] if ranked else (None, 0.0)
             if out_of_scope:
@@ -89,7 +94,5 @@ class DecisionPolicy:
             elif top < self.abstain_below:
                 out.append(Prediction(None, best_p, ranked, False, "unsure", row_none))
             else:
-                rival = max((p for _, p in ranked[1:]), default=0.0)
-                ambiguous = best_p - rival < self.ambiguous_margin
-                out.append(Prediction(best, best_p, ranked, ambiguous, None, row_none))
+                out.append(Prediction(best, best_p, ranked, close, None, row_none))
         return out
