@@ -1,7 +1,8 @@
 """Benchmark the advisor's core: answer latency, batch throughput, training, memory, cold start.
 
-Run: python bench/advise.py [--quick]
-Prints one block per knowledge base (shipped, synthetic 1,000 and 10,000 entries).
+Run: python bench/advise.py [--quick] [--row-blocks]
+Prints one block per knowledge base (shipped, synthetic 1,000 and 10,000 entries);
+--row-blocks only times the entry ranker's scan per block size on the shipped base.
 """
 
 from __future__ import annotations
@@ -128,12 +129,45 @@ def cold_start(env: dict[str, str], runs: int = 5) -> dict[str, float]:
     return {"median_s": statistics.median(times), "min_s": min(times), "max_s": max(times)}
 
 
+def row_blocks() -> None:
+    """The ranker's scan per question, for each number of questions scored at once, on the
+    distinct messages of every labelled set (repeats would make blocks share features)."""
+    import yaml
+
+    import classifiers.ranker as ranker_module
+    from bot.advisor import Advisor
+
+    advisor = Advisor.load()
+    texts = list(dict.fromkeys(item["text"] for path in sorted(DEV_SET.parent.glob("*_set.yaml"))
+                               for item in yaml.safe_load(path.read_text())))
+    x = advisor.matcher.transform(texts)
+    ranker = advisor.matcher.ranker
+    shipped = ranker_module.ROW_BLOCK
+    print(f"{len(texts)} distinct questions; scan per question, best of 3 (shipped: {shipped})")
+    try:
+        for size in (1, 8, 16, 32, 64, 128, 256):
+            ranker_module.ROW_BLOCK = size
+            best = float("inf")
+            for _ in range(3):
+                t0 = time.perf_counter()
+                ranker.match(x)
+                best = min(best, time.perf_counter() - t0)
+            print(f"  {size:4d} questions a block   {best / len(texts) * 1e6:6.0f} µs a question")
+    finally:
+        ranker_module.ROW_BLOCK = shipped
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="Skip the 10,000-entry base.")
     parser.add_argument("--answers", type=int, default=3000)
     parser.add_argument("--batch", type=int, default=100_000)
+    parser.add_argument("--row-blocks", action="store_true",
+                        help="Only time the ranker's scan per block size (shipped base).")
     args = parser.parse_args()
+    if args.row_blocks:
+        row_blocks()
+        return
     from knowledge.synthetic import write_synthetic_kb
 
     tmp = Path(tempfile.mkdtemp(prefix="advisor-bench-"))

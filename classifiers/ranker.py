@@ -28,7 +28,7 @@ _scratch = threading.local()
 ROW_BLOCK = 16
 """Questions scored at once. A block's product reads the scan rows of every feature any of
 its questions uses, for each question: past 16 questions that union costs more than the
-per-call overhead it saves (`python bench/advise.py`: 16 was fastest of 8 to 256)."""
+per-call overhead it saves (`python bench/advise.py --row-blocks`: 16 was fastest of 1 to 256)."""
 FULL_SCAN = 20_000
 """Up to this many situations, every situation is scored for every question. Beyond it (a
 very large base), only the situations of the `SHORTLIST` entries whose centroids match best,
