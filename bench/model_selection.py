@@ -22,18 +22,29 @@ sys.path.insert(0, str(ROOT))
 
 from bot.advisor import Advisor, training_set  # noqa: E402
 from bot.evaluation import cross_validate_kb, evaluate_advisor, read_labelled  # noqa: E402
+from classifiers.features import FeatureParams  # noqa: E402
 from classifiers.matcher import Matcher, ModelParams  # noqa: E402
 from classifiers.policy import DecisionPolicy  # noqa: E402
 from classifiers.ranker import RankerParams  # noqa: E402
+from classifiers.topic import ClassifierParams  # noqa: E402
 from knowledge import load_knowledge_base  # noqa: E402
 
+FIRST = {"features": FeatureParams(word_weight=1.0, char_ngrams=(2, 5)),
+         "classifier": ClassifierParams(C=10.0)}
+"""The first design's featurizer and classifier (character 2–5-grams, words weighed 1, C=10)."""
+FIRST_RANKER = {"topic_weight": 0.5}
 DESIGNS = {
     "topic first, centroid within the topic (v1)": ModelParams(
-        ranker=RankerParams(nearest_weight=0.0, topic_weight=8.0), entry_evidence=0.0),
+        **FIRST, ranker=RankerParams(nearest_weight=0.0, topic_weight=8.0), entry_evidence=0.0),
     "across topics, centroid": ModelParams(
-        ranker=RankerParams(nearest_weight=0.0), entry_evidence=0.0),
-    "across topics, centroid + nearest situation": ModelParams(entry_evidence=0.0),
-    "… + entry evidence in the topic decision (chosen)": ModelParams(),
+        **FIRST, ranker=RankerParams(nearest_weight=0.0, **FIRST_RANKER), entry_evidence=0.0),
+    "across topics, centroid + nearest situation": ModelParams(
+        **FIRST, ranker=RankerParams(**FIRST_RANKER), entry_evidence=0.0),
+    "… + entry evidence (3) in the topic decision": ModelParams(
+        **FIRST, ranker=RankerParams(**FIRST_RANKER), entry_evidence=3.0),
+    "… + evidence 8, words weighed 1.5, char 3–5, C=30": ModelParams(
+        ranker=RankerParams(**FIRST_RANKER)),
+    "… + topic weight 0.2 in the ranking (chosen)": ModelParams(),
 }
 
 

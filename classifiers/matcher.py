@@ -29,22 +29,16 @@ class ModelParams:
     classifier: ClassifierParams = field(default_factory=ClassifierParams)
     policy: DecisionPolicy = field(default_factory=DecisionPolicy)
     ranker: RankerParams = field(default_factory=RankerParams)
-    entry_evidence: float = 3.0
+    entry_evidence: float = 8.0
     """How much the best entry match of each topic reshapes the classifier's in-scope topic
     probabilities (0: the classifier alone). Cross-validated on the shipped base's situations,
-    3 lifts topic top-1 from 0.79 to 0.83 (`python bench/ranking.py`)."""
-    nearest_char_from: int = 3
-    """The shortest character n-grams the nearest-situation scan reads (the classifier and
-    the centroids read them all). Character pairs are in almost every situation, so they
-    were 61 % of that scan's work while telling situations apart the least: without them
-    the scan does 2.5 times less, with the same cross-validated figures and hit@1 within two
-    development-set questions (`python bench/ranking.py`)."""
+    3 lifted topic top-1 from 0.79 to 0.83 on the first base, and 8 is best on today's
+    (`python bench/model_selection.py`)."""
 
     def as_dict(self) -> dict[str, object]:
         return {"features": self.features.as_dict(), "classifier": self.classifier.as_dict(),
                 "policy": self.policy.as_dict(), "ranker": self.ranker.as_dict(),
-                "entry_evidence": self.entry_evidence,
-                "nearest_char_from": self.nearest_char_from}
+                "entry_evidence": self.entry_evidence}
 
 
 @dataclass(frozen=True)
@@ -91,8 +85,7 @@ class Matcher:
                 return x[[row[t] for t in texts]]
             return self.featurizer.transform(texts)
 
-        self.ranker.fit(data.items, rows, nearest_skips=self.featurizer.short_char_grams(
-            self.params.nearest_char_from))
+        self.ranker.fit(data.items, rows)
         return self
 
     @property

@@ -23,7 +23,7 @@ from classifiers.vectorize import row_sums
 class ClassifierParams:
     """The estimator's hyper-parameters (`python bench/model_selection.py` shows the choice)."""
 
-    C: float = 10.0
+    C: float = 30.0
     class_weight: str | None = "balanced"
     solver: str = "newton-cg"
     max_iter: int = 1000
