@@ -115,6 +115,7 @@ def _slack_id(kind: str, example: str):  # type: ignore[no-untyped-def]
 
 @log_app.command("forget")
 def forget(
+    ctx: typer.Context,
     user: Annotated[
         Optional[str],  # noqa: UP045
         typer.Option("--user", help="Slack user id, e.g. U012AB3CD.")] = None,
@@ -137,7 +138,7 @@ def forget(
     given = [v for v in (user, team, enterprise) if v is not None]
     if len(given) != 1:
         raise fail("give one of --user U…, --team T… or --enterprise E…; see "
-                   "'advisor log forget --help'", code=2)
+                   f"'{ctx.command_path} --help'", code=2)
     if user is not None:
         log = _open_log()
         try:
@@ -146,7 +147,10 @@ def forget(
             log.close()
         out.print(f"removed {n} records of that user")
         return
-    _forget_workspace(team or "", "workspace" if team else "organisation", yes=yes)
+    if team is not None:
+        _forget_workspace(team, "workspace", yes=yes)
+    else:
+        _forget_workspace(given[0], "organisation", yes=yes)
 
 
 def _forget_workspace(team_id: str, what: str, *, yes: bool) -> None:
