@@ -338,6 +338,9 @@ def test_log_forget_team_erases_that_workspace_and_nothing_of_the_other(backend:
     assert audit[0].actor.startswith("cli:")
     assert json.loads(audit[0].detail) == {
         "removed": {"exchange": 4, "feedback": 2, "expert_request": 1}}
+    shown = invoke(backend, "kb", "audit")
+    assert f"forget_workspace  workspace {GONE}" in shown.stdout
+    assert "removed 4 exchange, 1 expert_request, 2 feedback" in shown.stdout  # as stored: sorted
 
 
 def test_log_forget_team_a_second_time_removes_nothing_and_says_so(backend: Backend) -> None:
