@@ -21,6 +21,8 @@ from knowledge.errors import AdvisorError
 
 SLACK_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
 SLACK_CHANNEL_ID = re.compile(r"^[CG][A-Z0-9]{2,}$")
+SLACK_TEAM_ID = re.compile(r"^T[A-Z0-9]{2,}$")
+SLACK_ENTERPRISE_ID = re.compile(r"^E[A-Z0-9]{2,}$")
 TEAM_USER = re.compile(r"^T[A-Z0-9]{2,}:[UW][A-Z0-9]{2,}$")
 """An admin of one workspace: `T012AB3CD:U012AB3CD` (admins of every workspace, a Grid
 organisation's included, go in ADVISOR_ORG_ADMINS)."""

@@ -403,6 +403,8 @@ def _what_changed(event) -> list[str]:  # type: ignore[no-untyped-def]
         lines.append(text + (" (a drop the admin confirmed)" if detail.get("confirmed_drop") else ""))
     if detail.get("refused_personal"):
         lines.append(f"{detail['refused_personal']} question(s) left out as still personal")
+    if detail.get("removed"):  # `advisor log forget --team`: how many rows, never what
+        lines.append("removed " + ", ".join(f"{n} {table}" for table, n in detail["removed"].items()))
     return lines
 
 

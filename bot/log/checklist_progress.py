@@ -75,7 +75,7 @@ class ChecklistProgress:
         return found
 
     def forget_cached(self, user_key: str) -> None:
-        """Drop the in-process copy of one user's ticks (their rows go with `store.forget`)."""
+        """Drop the in-process copy of one user's ticks (their rows go with `store.forget_user`)."""
         for cached in [k for k in self._cache if k[0] == f"user:{user_key}"]:
             self._cache.pop(cached, None)
 

@@ -97,17 +97,101 @@ def purge(
     out.print(f"purged {n} exchanges older than {days} days")
 
 
+def _slack_id(kind: str, example: str):  # type: ignore[no-untyped-def]
+    """A parameter callback refusing an id not shaped like a Slack `kind` id (exit 2)."""
+
+    def check(value: str | None) -> str | None:
+        from bot.settings import SLACK_ENTERPRISE_ID, SLACK_TEAM_ID
+
+        if value is None:
+            return None
+        shape = SLACK_TEAM_ID if example.startswith("T") else SLACK_ENTERPRISE_ID
+        if not shape.fullmatch(value.strip()):
+            raise typer.BadParameter(f"{value!r} is not a Slack {kind} id (such as {example})")
+        return value.strip()
+
+    return check
+
+
 @log_app.command("forget")
 def forget(
-    user: Annotated[str, typer.Option("--user", help="Slack user id, e.g. U012AB3CD.")],
+    ctx: typer.Context,
+    user: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option("--user", help="Slack user id, e.g. U012AB3CD.")] = None,
+    team: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option("--team", help="A workspace's team id, e.g. T012AB3CD: erase all of it.",
+                     callback=_slack_id("team", "T012AB3CD"))] = None,
+    enterprise: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option("--enterprise", help="A Grid organisation's id, e.g. E012AB3CD: erase "
+                     "what its org-wide install recorded without a workspace.",
+                     callback=_slack_id("enterprise", "E012AB3CD"))] = None,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Erase a workspace without asking.")] = False,
 ) -> None:
-    """Erase everything of one user (found by their pseudonymous key)."""
+    """Erase everything of one user (found by their pseudonymous key), or of one workspace.
+
+    A workspace's exchanges go with their feedback and the expert requests made from them;
+    the admin audit keeps who erased which workspace when, and how many rows.
+    """
+    given = [v for v in (user, team, enterprise) if v is not None]
+    if len(given) != 1:
+        raise fail("give one of --user U…, --team T… or --enterprise E…; see "
+                   f"'{ctx.command_path} --help'", code=2)
+    if user is not None:
+        log = _open_log()
+        try:
+            n = _run(lambda: log.forget_user(user.strip()))
+        finally:
+            log.close()
+        out.print(f"removed {n} records of that user")
+        return
+    if team is not None:
+        _forget_workspace(team, "workspace", yes=yes)
+    else:
+        _forget_workspace(given[0], "organisation", yes=yes)
+
+
+def _forget_workspace(team_id: str, what: str, *, yes: bool) -> None:
+    """Count, confirm, erase, audit and print per table what went."""
+    name = f"{what} {team_id}"
     log = _open_log()
     try:
-        n = _run(lambda: log.forget_user(user.strip()))
+        found = _run(lambda: log.workspace_records(team_id))
+        if not any(found.values()):
+            out.print(f"{name}: nothing in the conversation log; nothing removed")
+            return
+        out.print(f"{name}: {_tally(found)}")
+        if not yes:
+            typer.confirm(f"Erase all of {name} from the conversation log? This cannot be undone",
+                          abort=True, err=True)
+        removed = _run(lambda: log.forget_workspace(team_id))
+        _audit_forget(log, name, removed)
     finally:
         log.close()
-    out.print(f"removed {n} records of that user")
+    out.print(f"removed from {name}:")
+    width = max(len(table) for table in removed)
+    for table, n in removed.items():
+        out.print(f"  {table:<{width}}  {n}")
+
+
+def _tally(counts: dict[str, int]) -> str:
+    return ", ".join(f"{n} {table}" for table, n in counts.items())
+
+
+def _audit_forget(log: ConversationLog, name: str, removed: dict[str, int]) -> None:
+    """Record in the admin audit that `name` was erased: who, when, how many rows, no content."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from bot.curation.audit import AuditLog, cli_actor
+
+    try:
+        AuditLog(log.database.engine).record(actor=cli_actor(), action="forget_workspace",
+                                             target=name, detail={"removed": removed})
+    except SQLAlchemyError as error:  # the erasure stands; say that the audit misses it
+        err.print(f"warning: {name} is erased, but the audit could not record it "
+                  f"({type(error).__name__})")
 
 
 @log_app.command("export")

@@ -21,8 +21,9 @@ import datetime as dt
 import logging
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from bot.log import store
 from bot.log.checklist_progress import ChecklistProgress
@@ -39,7 +40,11 @@ from bot.log.records import ExchangeIn, FeedbackKind
 from bot.log.spool import Spool
 
 if TYPE_CHECKING:
+    from sqlmodel import Session
+
     from bot.settings import Settings
+
+_T = TypeVar("_T")
 
 log = logging.getLogger(__name__)
 RECOVER_EVERY = 30.0
@@ -158,10 +163,26 @@ class ConversationLog:
     def forget_user(self, user_id: str) -> int:
         """Delete everything of one user, checklists and expert requests included, even records
         spooled later."""
-        self.flush()
         key = self.user_key(user_id)
         self.checklists.forget_cached(key)
-        return self.database.run(lambda session: store.forget(session, key), write=True, retry=True)
+        return self._erase(lambda session: store.forget_user(session, key))
+
+    def workspace_records(self, team_id: str) -> dict[str, int]:
+        """How many rows of each table `forget_workspace(team_id)` would delete now."""
+        self.flush()
+        return self.database.run(lambda session: store.count(session, store.of_team(team_id)),
+                                 retry=True)
+
+    def forget_workspace(self, team_id: str) -> dict[str, int]:
+        """Delete everything the log holds of one workspace (a team id, or an organisation's id
+        for what an org-wide install recorded without one), even records spooled later;
+        returns the rows deleted from each table."""
+        return self._erase(lambda session: store.forget(session, store.of_team(team_id)))
+
+    def _erase(self, work: Callable[[Session], _T]) -> _T:
+        """Run one erasure after everything this process handed off is written."""
+        self.flush()
+        return self.database.run(work, write=True, retry=True)
 
     def purge(self, *, older_than_days: int) -> int:
         """Delete the log older than `older_than_days` (not checklists); returns the exchanges."""

@@ -5,7 +5,8 @@ them), marked posted once it is in the experts' channel, answered when an expert
 that post's thread, and relayed when the asker has been told. Every step is a short unit
 of work on the log's database (`LogDatabase.run`: `DatabaseDown` while it is unreachable,
 so the caller can say so); there is no spool, because a hand-over that cannot be stored
-must not look sent. Purged with the log (`store.purge`) and erased by `store.forget`.
+must not look sent. Purged with the log (`store.purge`) and erased by `store.forget`: a
+user's, or those made from a forgotten workspace's exchanges.
 """
 
 from __future__ import annotations

@@ -83,11 +83,12 @@ class ProcessedEvent(SQLModel, table=True):
 
 
 class Erasure(SQLModel, table=True):
-    """A forgotten user: spooled records of theirs from before `erased_at` are dropped."""
+    """A forgotten user, or workspace (`team:<team id>`): spooled records of theirs from before
+    `erased_at` are dropped."""
 
     __tablename__ = "erasure"
 
-    user_key: str = Field(primary_key=True, max_length=64)
+    user_key: str = Field(primary_key=True, max_length=64)  # a user key, or `team:<team id>`
     erased_at: dt.datetime = Field(index=True)
 
 

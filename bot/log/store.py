@@ -10,9 +10,10 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import ColumnElement, Table, delete, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from bot.log.models import (
@@ -80,16 +81,21 @@ def _user_key(row: dict[str, Any]) -> str | None:
     return row.get("user_key")
 
 
+def _markers(row: dict[str, Any]) -> list[str]:
+    """The erasure markers that would drop this row: its user's, and its workspace's."""
+    team = row.get("team_id")
+    return [m for m in (_user_key(row), f"{TEAM_MARKER}{team}" if team else None) if m]
+
+
 def _keep(row: dict[str, Any], cutoff: dt.datetime, erased: dict[str, dt.datetime]) -> bool:
     when = _when(row)
     if when < cutoff:
         return False
-    key = _user_key(row)
-    return key is None or key not in erased or when > erased[key]
+    return all(m not in erased or when > erased[m] for m in _markers(row))
 
 
 def _erasures(session: Session, by_kind: dict[str, list[dict[str, Any]]]) -> dict[str, dt.datetime]:
-    keys = {k for rows in by_kind.values() for r in rows if (k := _user_key(r))}
+    keys = {m for rows in by_kind.values() for r in rows for m in _markers(r)}
     if not keys:
         return {}
     table = Erasure.__table__
@@ -116,19 +122,85 @@ def purge(session: Session, cutoff: dt.datetime) -> int:
     return n
 
 
-def forget(session: Session, user_key: str) -> int:
-    """Delete every record of one user; returns the number of rows deleted."""
-    ex, fb, ci = Exchange.__table__, Feedback.__table__, ChecklistItem.__table__
-    theirs = select(ex.c.id).where(ex.c.user_key == user_key)
-    n = session.execute(delete(fb).where((fb.c.user_key == user_key) | fb.c.exchange_id.in_(theirs))).rowcount
-    n += session.execute(delete(ex).where(ex.c.user_key == user_key)).rowcount
-    n += session.execute(delete(ci).where(ci.c.scope == f"user:{user_key}")).rowcount
-    rq = ExpertRequest.__table__
-    n += session.execute(delete(rq).where(rq.c.user_key == user_key)).rowcount
-    session.execute(update(rq).where(rq.c.answered_by == user_key).values(answered_by=None))
+TEAM_MARKER = "team:"
+"""The erasure marker of a forgotten workspace is `team:<team id>` (user keys are hex HMACs)."""
+
+
+@dataclass(frozen=True)
+class Erased:
+    """Whose records one `forget` erases: the exchanges it selects, the feedback, expert
+    requests and checklist ticks that go with them, and the erasure marker it leaves."""
+
+    marker: str
+    exchanges: ColumnElement[bool]
+    feedback: ColumnElement[bool] | None = None  # beyond the feedback on those exchanges
+    requests: ColumnElement[bool] | None = None  # beyond the requests made from those exchanges
+    checklists: ColumnElement[bool] | None = None
+
+    def tables(self) -> dict[str, tuple[Table, ColumnElement[bool]]]:
+        """Each table's rows to erase, in the order they must go (exchanges last: the others
+        are found through them)."""
+        ex, fb, rq, ci = (Exchange.__table__, Feedback.__table__, ExpertRequest.__table__,
+                          ChecklistItem.__table__)
+        of_theirs = select(ex.c.id).where(self.exchanges)
+        found = {
+            "feedback": (fb, _either(fb.c.exchange_id.in_(of_theirs), self.feedback)),
+            "expert_request": (rq, _either(rq.c.exchange_id.in_(of_theirs), self.requests)),
+        }
+        if self.checklists is not None:
+            found["checklist_item"] = (ci, self.checklists)
+        return found | {"exchange": (ex, self.exchanges)}
+
+
+def of_user(user_key: str) -> Erased:
+    """Everything of one user: what they asked, rated, ticked or handed to a person."""
+    ex, fb, rq, ci = (Exchange.__table__, Feedback.__table__, ExpertRequest.__table__,
+                      ChecklistItem.__table__)
+    return Erased(marker=user_key, exchanges=ex.c.user_key == user_key,
+                  feedback=fb.c.user_key == user_key, requests=rq.c.user_key == user_key,
+                  checklists=ci.c.scope == f"user:{user_key}")
+
+
+def of_team(team_id: str) -> Erased:
+    """Everything the log holds of one workspace (or organisation): its exchanges, with their
+    feedback and the expert requests made from them (expert requests carry no team of their
+    own). Checklist ticks are kept per user or channel, not per workspace: they stay."""
+    return Erased(marker=f"{TEAM_MARKER}{team_id}", exchanges=Exchange.__table__.c.team_id == team_id)
+
+
+def count(session: Session, erased: Erased) -> dict[str, int]:
+    """How many rows `forget` would delete from each table."""
+    return _in_order({name: int(session.execute(select(func.count()).select_from(table)
+                                                .where(where)).scalar_one())
+                      for name, (table, where) in erased.tables().items()})
+
+
+def forget(session: Session, erased: Erased) -> dict[str, int]:
+    """Delete `erased`'s rows and mark it erased, so records of it made before now and still
+    in some spool are never written; returns the rows deleted from each table."""
+    removed = {name: session.execute(delete(table).where(where)).rowcount
+               for name, (table, where) in erased.tables().items()}
     stmt = insert(session, Erasure.__table__)
     stmt = stmt.on_conflict_do_update(
         index_elements=["user_key"], set_={"erased_at": stmt.excluded.erased_at}
     )
-    session.execute(stmt, {"user_key": user_key, "erased_at": utcnow()})
-    return n
+    session.execute(stmt, {"user_key": erased.marker, "erased_at": utcnow()})
+    return _in_order(removed)
+
+
+def forget_user(session: Session, user_key: str) -> int:
+    """Delete every record of one user, and their name as an expert; returns the rows deleted."""
+    removed = forget(session, of_user(user_key))
+    rq = ExpertRequest.__table__
+    session.execute(update(rq).where(rq.c.answered_by == user_key).values(answered_by=None))
+    return sum(removed.values())
+
+
+def _in_order(rows: dict[str, int]) -> dict[str, int]:
+    """Per-table figures as they are shown: the exchanges first, then what went with them."""
+    return {name: rows[name] for name in ("exchange", "feedback", "expert_request",
+                                          "checklist_item") if name in rows}
+
+
+def _either(first: ColumnElement[bool], second: ColumnElement[bool] | None) -> ColumnElement[bool]:
+    return first if second is None else or_(first, second)

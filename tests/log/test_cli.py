@@ -269,3 +269,137 @@ def test_csv_export_neutralises_spreadsheet_formulas(backend: Backend, tmp_path:
     assert result.exit_code == 0, result.output
     questions = [r["question"] for r in csv.DictReader(io.StringIO(out.read_text()))]
     assert sorted(questions) == sorted("'" + q for q in FORMULAS)
+
+
+# -- forgetting a workspace ---------------------------------------------------------------------
+
+GONE, KEPT, ORG = "T0GONE0001", "T0KEPT0001", "E0GRID0001"
+LOG_TABLES = ("exchange", "feedback", "expert_request", "checklist_item")
+PROG = "root"  # CliRunner's name for the command; `advisor` when installed
+
+
+def seed_workspaces(backend: Backend) -> dict[str, list[str]]:
+    """Two workspaces' exchanges (and an org-wide install's, recorded without a workspace), with
+    feedback and expert requests, through the log's own writer; returns each one's exchange ids."""
+    log = backend.started()
+    ids: dict[str, list[str]] = {GONE: [], KEPT: [], ORG: []}
+    for team, users in ((GONE, ("U0ANNA0001", "U0BERT0001")), (KEPT, ("U0CARA0001",)),
+                        (ORG, ("U0DAVE0001",))):
+        for i, user in enumerate(users * 2):
+            ids[team].append(log.record(ExchangeIn(
+                "mention", f"{team} question {i}: staff fear the new system", make_answer(), 5.0,
+                user_id=user, team_id=team, channel_type="channel", event_id=f"Ev{team}{i}")))
+        log.record_feedback(ids[team][0], user_id=users[0], kind="helpful")
+        log.record_feedback(ids[team][-1], user_id=users[-1], kind="chose_topic", value="training")
+    log.flush()
+    for team in (GONE, KEPT):
+        log.requests.save(surface="slack", question=f"{team} asks an expert", user_id="U0CARA0001",
+                          exchange_id=ids[team][1])
+    log.checklists.set_item(scope="user:U0ANNA0001", checklist_id="comm-faq", item=1, done=True)
+    log.close()
+    return ids
+
+
+def log_rows(backend: Backend) -> dict[str, list[tuple]]:
+    """Every row of every table the log erases from, in a fixed order."""
+    return {t: sorted(tuple(map(str, r)) for r in backend.rows(f"SELECT * FROM {t}"))
+            for t in LOG_TABLES}
+
+
+def test_log_forget_team_erases_that_workspace_and_nothing_of_the_other(backend: Backend) -> None:
+    # Given two workspaces' exchanges, feedback and expert requests
+    ids = seed_workspaces(backend)
+    gone = set(ids[GONE])
+    before = log_rows(backend)
+    # When an admin forgets one workspace and confirms
+    result = invoke(backend, "log", "forget", "--team", GONE, input="y\n")
+    # Then it says what it found, and what it removed from each table
+    assert result.exit_code == 0, result.output
+    assert f"workspace {GONE}: 4 exchange, 2 feedback, 1 expert_request" in result.stdout
+    removed = result.stdout.split(f"removed from workspace {GONE}:")[1].split()
+    assert removed == ["exchange", "4", "feedback", "2", "expert_request", "1"]
+    # And the other workspace's rows (and the organisation's) are all still there, unchanged
+    after = log_rows(backend)
+    assert after["exchange"] == [r for r in before["exchange"] if r[0] not in gone]
+    assert after["feedback"] == [r for r in before["feedback"] if r[1] not in gone]
+    assert len(after["exchange"]) == 4 and len(after["feedback"]) == 4
+    assert [r.question for r in backend.rows("SELECT question FROM expert_request")] == [
+        f"{KEPT} asks an expert"]
+    assert after["checklist_item"] == before["checklist_item"]  # ticks are per user, not per workspace
+    # And the forgotten one's are gone from every table: no text, id or team id of theirs is left
+    dump = backend.dump()
+    assert not any(i in dump for i in gone) and f"{GONE} question" not in dump
+    assert f"{GONE} asks" not in dump
+    assert [r.user_key for r in backend.rows("SELECT user_key FROM erasure")] == [f"team:{GONE}"]
+    # And the admin audit records who erased which workspace, with the counts and no content
+    audit = backend.rows("SELECT actor, action, target, before, after, detail FROM audit_event")
+    assert [(a.action, a.target, a.before, a.after) for a in audit] == [
+        ("forget_workspace", f"workspace {GONE}", None, None)]
+    assert audit[0].actor.startswith("cli:")
+    assert json.loads(audit[0].detail) == {
+        "removed": {"exchange": 4, "feedback": 2, "expert_request": 1}}
+    shown = invoke(backend, "kb", "audit")
+    assert f"forget_workspace  workspace {GONE}" in shown.stdout
+    assert "removed 4 exchange, 1 expert_request, 2 feedback" in shown.stdout  # as stored: sorted
+
+
+def test_log_forget_team_a_second_time_removes_nothing_and_says_so(backend: Backend) -> None:
+    seed_workspaces(backend)
+    assert invoke(backend, "log", "forget", "--team", GONE, "--yes").exit_code == 0
+    before = log_rows(backend)
+    # When the same workspace is forgotten again (no --yes: there is nothing to confirm)
+    result = invoke(backend, "log", "forget", "--team", GONE)
+    # Then nothing is removed, and it says so
+    assert result.exit_code == 0, result.output
+    assert result.stdout.strip() == f"workspace {GONE}: nothing in the conversation log; nothing removed"
+    assert log_rows(backend) == before
+    assert backend.count("audit_event") == 1  # the one erasure that happened
+
+
+def test_log_forget_team_declined_keeps_everything(backend: Backend) -> None:
+    seed_workspaces(backend)
+    before = log_rows(backend)
+    result = invoke(backend, "log", "forget", "--team", GONE, input="n\n")
+    assert result.exit_code == 1
+    assert "Aborted" in result.output
+    assert log_rows(backend) == before
+    assert backend.count("erasure") == 0 and backend.count("audit_event") == 0
+
+
+def test_log_forget_enterprise_erases_what_an_org_wide_install_recorded(backend: Backend) -> None:
+    ids = seed_workspaces(backend)
+    result = invoke(backend, "log", "forget", "--enterprise", ORG, "--yes")
+    assert result.exit_code == 0, result.output
+    assert f"removed from organisation {ORG}:" in result.stdout
+    left = {r.id for r in backend.rows("SELECT id FROM exchange")}
+    assert left == set(ids[GONE]) | set(ids[KEPT])
+
+
+@pytest.mark.parametrize("option, value", [
+    ("--team", "t0gone0001"),  # lower case
+    ("--team", "U0ANNA0001"),  # a user id
+    ("--team", "T0GONE0001;DROP"),
+    ("--team", ""),
+    ("--enterprise", GONE),  # a team id where an organisation's is due
+])
+def test_log_forget_refuses_an_id_not_shaped_like_a_slack_one(
+    backend: Backend, option: str, value: str
+) -> None:
+    seed_workspaces(backend)
+    before = log_rows(backend)
+    result = invoke(backend, "log", "forget", option, value, "--yes")
+    assert result.exit_code == 2
+    kind = "team" if option == "--team" else "enterprise"
+    assert result.stderr.strip().splitlines() == [
+        f"error: invalid value for '{option}': {value!r} is not a Slack {kind} id (such as "
+        f"{'T' if kind == 'team' else 'E'}012AB3CD); see '{PROG} log forget --help'"]
+    assert log_rows(backend) == before
+
+
+def test_log_forget_wants_exactly_one_of_user_team_or_enterprise(backend: Backend) -> None:
+    for args in ([], ["--user", "U0ANNA0001", "--team", GONE]):
+        result = invoke(backend, "log", "forget", *args)
+        assert result.exit_code == 2
+        assert result.stderr.strip() == (
+            f"error: give one of --user U…, --team T… or --enterprise E…; see "
+            f"'{PROG} log forget --help'")

@@ -283,6 +283,28 @@ def test_forget_user_removes_everything_of_that_user(backend: Backend) -> None:
     assert log.checklists.in_progress(user_id="U2BBBBBBB") == [("c", 1)]
 
 
+def test_exchanges_of_a_forgotten_workspace_made_before_erasure_are_not_replayed(
+    backend: Backend,
+) -> None:
+    # Given exchanges of two workspaces that sat in another server's spool while one was forgotten
+    log = backend.started()
+    before = store.utcnow()
+    ask(log, team_id="T0GONE0001")
+    log.flush()
+    assert log.forget_workspace("T0GONE0001") == {"exchange": 1, "feedback": 0, "expert_request": 0}
+    spooled = {"gone": uuid.uuid4().hex, "kept": uuid.uuid4().hex}
+    log.spool.append([("exchange", {**_row(spooled["gone"], before), "team_id": "T0GONE0001"}),
+                      ("exchange", {**_row(spooled["kept"], before), "team_id": "T0KEPT0001"})])
+    # When the spool is replayed
+    log.replay()
+    # Then only the other workspace's is written; what the forgotten one asks afterwards is logged
+    assert [r.id for r in backend.rows("SELECT id FROM exchange")] == [spooled["kept"]]
+    later = ask(log, team_id="T0GONE0001")
+    log.flush()
+    assert {r.id for r in backend.rows("SELECT id FROM exchange")} == {spooled["kept"], later}
+    assert log.forget_workspace("T0GONE0001")["exchange"] == 1
+
+
 def test_records_of_a_forgotten_user_made_before_erasure_are_not_replayed(backend: Backend) -> None:
     # Given a record of a user that sat in a spool while they were forgotten
     log = backend.started()

@@ -3,7 +3,7 @@
 With OAuth distribution the installation goes from the store (Bolt's own revocation
 handlers), so the team's next request finds no token and is not answered. The team's
 conversation log stays until the retention purge (RETENTION_DAYS) like everyone's, or
-until an admin runs `advisor log forget`; the uninstall is written to the audit.
+until an admin runs `advisor log forget --team T…`; the uninstall is written to the audit.
 With one bot token there is nothing to delete: the token simply stops working, and the
 log says so.
 """
