@@ -54,7 +54,7 @@ def main() -> None:
                 (0.3, 0.4, 0.5)),
                ("meaning: top-3 + features, weighed", matcher.meaning, (0.3, 0.4, 0.5)),
                ("closer of meaning and features", (matcher.meaning, matcher.transform),
-                (0.3, 0.4, 0.5))]
+                (0.3, 0.35, 0.4, 0.5))]
     for name, vectorize, thresholds in designs:
         for threshold in thresholds:
             clusters = cluster_texts(texts, min_similarity=threshold, vectorize=vectorize)

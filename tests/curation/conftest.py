@@ -17,9 +17,11 @@ ADMIN = "U0ADMIN01"
 OWNER = "U0OWNER01"
 SOMEONE = "U0SOMEONE"
 
-# Questions about an internal tool the shipped base has never heard of: the advisor abstains.
+# Questions about an internal tool the shipped base has never heard of: the advisor abstains
+# (test_loop checks it first; "Zephyrix double-booked the Quellmoor crews" sits on the
+# answer line, 0.20 for communication, so it is not one of them).
 ZEPHYRIX = (
-    "Zephyrix double-booked the Quellmoor crews",
+    "Zephyrix double-booked the Quellmoor crews again",
     "Quellmoor crews double-booked by Zephyrix again",
     "why does Zephyrix double-book Quellmoor every week",
     "Zephyrix double bookings at Quellmoor again?",
