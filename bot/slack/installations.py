@@ -48,7 +48,7 @@ class RememberingStore(SQLAlchemyInstallationStore):
 
     def find_bot(self, *, enterprise_id: str | None, team_id: str | None,
                  is_enterprise_install: bool | None = False) -> Bot | None:
-        key = _key(enterprise_id, team_id, is_enterprise_install)
+        key = team_key(enterprise_id, team_id, is_enterprise_install)
         try:
             bot = super().find_bot(enterprise_id=enterprise_id, team_id=team_id,
                                    is_enterprise_install=is_enterprise_install)
@@ -76,12 +76,22 @@ class RememberingStore(SQLAlchemyInstallationStore):
 
     def _forget(self, enterprise_id: str | None, team_id: str | None) -> None:
         with self._lock:
-            self._known.pop(_key(enterprise_id, team_id, False), None)
+            self._known.pop(team_key(enterprise_id, team_id, False), None)
 
 
-def _key(enterprise_id: str | None, team_id: str | None,
-         is_enterprise_install: bool | None) -> TeamKey:
+def team_key(enterprise_id: str | None, team_id: str | None,
+             is_enterprise_install: bool | None) -> TeamKey:
+    """The key an installation is stored under: an org-wide install has no team."""
     return enterprise_id, None if is_enterprise_install else team_id
+
+
+def keys_serving(team_id: str | None, enterprise_id: str | None) -> list[TeamKey]:
+    """The installations that may act in a workspace, in the order to try them: the
+    workspace's own, then (in a Grid organisation) the org-wide one; none without either."""
+    keys: list[TeamKey] = [(enterprise_id, team_id)] if team_id else []
+    if enterprise_id:
+        keys.append((enterprise_id, None))
+    return keys
 
 
 def _name(key: TeamKey) -> str:
@@ -130,7 +140,7 @@ class Installations:
         bots = []
         with self.store.engine.connect() as conn:
             for row in conn.execute(query).mappings():
-                key = _key(row["enterprise_id"], row["team_id"], row["is_enterprise_install"])
+                key = team_key(row["enterprise_id"], row["team_id"], row["is_enterprise_install"])
                 if key not in seen and row["bot_token"]:
                     seen.add(key)
                     bots.append(self.store.build_bot_entity(row))

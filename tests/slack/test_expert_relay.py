@@ -16,6 +16,7 @@ from bot.settings import Settings
 from bot.slack.expert_blocks import REMINDER, REQUEST_EVENT
 from bot.slack.expert_relay import send_expert_reminders
 from bot.slack.web import make_client
+from bot.slack.workspaces import Workspaces
 from tests.factories import make_log
 from tests.slack.fake_slack import Failure, FakeSlack
 
@@ -45,7 +46,7 @@ def posts(fake: FakeSlack) -> list:
 def test_a_saved_request_is_handed_over_once_then_reminded_once_when_nobody_answers(
         fake: FakeSlack, settings: Settings, log, slack_advisor) -> None:
     kb = slack_advisor.kb
-    client = make_client(settings)
+    client = Workspaces.one(make_client(settings))
     # Given a request saved in the terminal (no Slack user: anonymous, nothing to relay to)
     request = log.requests.save(surface="terminal", user_id=None, question="Who signs off the pilot?",
                                 entry_id="pilots-rollout-1")
@@ -69,7 +70,7 @@ def test_a_saved_request_is_handed_over_once_then_reminded_once_when_nobody_answ
 
 def test_a_failed_hand_over_stays_saved_and_goes_out_on_the_next_run(
         fake: FakeSlack, settings: Settings, log, slack_advisor, tmp_path: Path) -> None:
-    client = make_client(settings)
+    client = Workspaces.one(make_client(settings))
     request = log.requests.save(surface="slack", user_id="U1AAAAAAA", question="Who decides?")
     fake.fail("chat.postMessage", Failure(error="channel_not_found", channel=EXPERTS))
     assert send_expert_reminders(client, log, slack_advisor.kb, settings, logger) == (0, 0)
@@ -80,7 +81,7 @@ def test_a_failed_hand_over_stays_saved_and_goes_out_on_the_next_run(
 
 def test_an_answered_request_is_never_reminded(fake: FakeSlack, settings: Settings, log,
                                                slack_advisor, tmp_path: Path) -> None:
-    client = make_client(settings)
+    client = Workspaces.one(make_client(settings))
     request = log.requests.save(surface="slack", user_id="U1AAAAAAA", question="Who decides?")
     send_expert_reminders(client, log, slack_advisor.kb, settings, logger)
     log.requests.answer(request.id, text="The board does.", expert_id="UEXPERT001")
