@@ -127,9 +127,11 @@ def send_expert_reminders(workspaces: Workspaces, log: ConversationLog, kb: Know
         return client
 
     try:
+        seen: set[str] = set()
         page = log.requests.saved(limit=SAVED_PAGE)
-        while page:
+        while page and not seen.issuperset(r.id for r in page):
             for request in page:
+                seen.add(request.id)
                 route = route_of(request, kb, settings)
                 client = client_of(request) if route is not None else None
                 if client is not None and hand_over(client, log, request, route, kb, logger):
