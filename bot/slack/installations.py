@@ -23,6 +23,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.settings import Settings
+from bot.slack.workspaces import TeamKey, team_key
 
 STATE_SECONDS = 600
 """How long an install link stays valid (Bolt's default)."""
@@ -31,8 +32,6 @@ REDIRECT_PATH = "/slack/oauth_redirect"
 
 logger = logging.getLogger("bot.slack.installations")
 
-TeamKey = tuple[str | None, str | None]
-"""(enterprise id, team id): an org-wide install has no team id."""
 
 
 class RememberingStore(SQLAlchemyInstallationStore):
@@ -77,21 +76,6 @@ class RememberingStore(SQLAlchemyInstallationStore):
     def _forget(self, enterprise_id: str | None, team_id: str | None) -> None:
         with self._lock:
             self._known.pop(team_key(enterprise_id, team_id, False), None)
-
-
-def team_key(enterprise_id: str | None, team_id: str | None,
-             is_enterprise_install: bool | None) -> TeamKey:
-    """The key an installation is stored under: an org-wide install has no team."""
-    return enterprise_id, None if is_enterprise_install else team_id
-
-
-def keys_serving(team_id: str | None, enterprise_id: str | None) -> list[TeamKey]:
-    """The installations that may act in a workspace, in the order to try them: the
-    workspace's own, then (in a Grid organisation) the org-wide one; none without either."""
-    keys: list[TeamKey] = [(enterprise_id, team_id)] if team_id else []
-    if enterprise_id:
-        keys.append((enterprise_id, None))
-    return keys
 
 
 def _name(key: TeamKey) -> str:

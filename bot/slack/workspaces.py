@@ -12,14 +12,31 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from bot.slack.installations import TeamKey, keys_serving, team_key
-
 if TYPE_CHECKING:
     from slack_sdk import WebClient
 
     from bot.log.models import ExpertRequest
     from bot.settings import Settings
     from bot.slack.installations import Installations
+
+
+TeamKey = tuple[str | None, str | None]
+"""(enterprise id, team id): an org-wide install has no team id."""
+
+
+def team_key(enterprise_id: str | None, team_id: str | None,
+             is_enterprise_install: bool | None) -> TeamKey:
+    """The key an installation is stored under: an org-wide install has no team."""
+    return enterprise_id, None if is_enterprise_install else team_id
+
+
+def keys_serving(team_id: str | None, enterprise_id: str | None) -> list[TeamKey]:
+    """The installations that may act in a workspace, in the order to try them: the
+    workspace's own, then (in a Grid organisation) the org-wide one; none without either."""
+    keys: list[TeamKey] = [(enterprise_id, team_id)] if team_id else []
+    if enterprise_id:
+        keys.append((enterprise_id, None))
+    return keys
 
 
 @dataclass(frozen=True)
