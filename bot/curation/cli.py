@@ -245,31 +245,39 @@ def requests(
         "--status", help="Only requests with this status: saved, posted or answered.")] = None,
     limit: Annotated[int, typer.Option(min=1, help="How many to show, newest first.")] = 50,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per request.")] = False,
+    team: Annotated[Optional[str], typer.Option(  # noqa: UP045
+        "--team", help="Only those asked in one workspace (its team id, T…), for the admins "
+        "of one agency when the app is installed in many.")] = None,
 ) -> None:
     """Questions people handed to a person ("Ask a person"): waiting or answered, with the
-    experts' replies. Answered ones are in `advisor kb gaps`, ready to accept or draft."""
+    experts' replies and the workspace each was asked in. Answered ones are in
+    `advisor kb gaps`, ready to accept or draft."""
     from bot.log.expert_requests import STATUSES
 
     if status is not None and status not in STATUSES:
         raise fail(f"invalid value for '--status': {status!r} is not one of "
                    + ", ".join(repr(s) for s in STATUSES))
     with _database() as (_, log):
-        listed = log.requests.listing(statuses=(status,) if status else STATUSES, limit=limit)
+        listed = log.requests.listing(statuses=(status,) if status else STATUSES, limit=limit,
+                                      team_id=team)
     if as_json:
         for r in listed:
             print(json.dumps({"id": r.id, "created_at": r.created_at.isoformat(),
-                              "status": r.status, "surface": r.surface, "named": r.named,
+                              "status": r.status, "surface": r.surface, "team": r.team_id,
+                              "enterprise": r.enterprise_id, "named": r.named,
                               "entry": r.entry_id, "route": r.route, "question": r.question,
                               "answer": r.answer}, ensure_ascii=False))
         return
     if not listed:
-        out.print("no expert requests" + (f" with status {status}" if status else ""),
-                  markup=False)
+        out.print("no expert requests" + (f" with status {status}" if status else "")
+                  + (f" in workspace {team}" if team else ""), markup=False)
         return
     for r in listed:
         where = f" to {r.route}" if r.route else ""
+        asked_in = r.team_id or r.enterprise_id
         out.print(f"{r.id[:12]}  {r.created_at:%Y-%m-%d %H:%M} UTC  {r.status}{where}  "
-                  f"({r.surface}, {'named' if r.named else 'anonymous'})", markup=False)
+                  f"({r.surface}{f' in {asked_in}' if asked_in else ''}, "
+                  f"{'named' if r.named else 'anonymous'})", markup=False)
         out.print(f"    {r.question!r}", markup=False)
         if r.answer:
             out.print(f"    answer: {r.answer!r}", markup=False)

@@ -218,8 +218,9 @@ def find_gaps(
 ) -> list[GapCluster]:
     """The open gaps as clusters: answered expert requests first (with `requests`), then the
     rest largest first; plainly out-of-scope clusters (`noise`) come after the real gaps.
-    `team_id`: only that workspace's questions."""
-    answered = expert_clusters(requests, advisor, days=days, now=now) if requests else []
+    `team_id`: only that workspace's questions (and expert requests)."""
+    answered = (expert_clusters(requests, advisor, days=days, now=now, team_id=team_id)
+                if requests else [])
     questions = gap_questions(queries, days=days, low_confidence=low_confidence, now=now,
                               limit=limit, team_id=team_id)
     questions.sort(key=lambda q: (q.created_at, q.exchange_id))
@@ -246,12 +247,15 @@ def find_gaps(
 
 
 def expert_clusters(requests: ExpertRequests, advisor: Advisor, *, days: int = DEFAULT_DAYS,
-                    now: dt.datetime | None = None) -> list[GapCluster]:
-    """One cluster per answered expert request of the last `days` days not dealt with yet:
-    its question (as the asker confirmed it) and the experts' reply."""
+                    now: dt.datetime | None = None,
+                    team_id: str | None = None) -> list[GapCluster]:
+    """One cluster per answered expert request of the last `days` days not dealt with yet
+    (asked in one workspace, with `team_id`): its question (as the asker confirmed it) and
+    the experts' reply."""
     since = (now or dt.datetime.now(dt.UTC)) - dt.timedelta(days=days)
     out = []
-    for r in requests.answered(since=since, excluding=select(GapResolution.exchange_id)):
+    for r in requests.answered(since=since, excluding=select(GapResolution.exchange_id),
+                               team_id=team_id):
         q = GapQuestion(r.id, r.question, _aware(r.created_at), None, 0.0, ("expert_answer",))
         topic, source = _likely_topic(advisor, q, (q,))
         entry = r.entry_id if r.entry_id in advisor.kb.entries_by_id else None

@@ -15,7 +15,7 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select, update
+from sqlalchemy import and_, or_, select, update
 
 from bot.log.database import LogDatabase
 from bot.log.ids import new_id
@@ -42,9 +42,12 @@ class ExpertRequests:
 
     def save(self, *, surface: str, question: str, user_id: str | None, named: bool = False,
              exchange_id: str | None = None, entry_id: str | None = None,
-             route: str | None = None) -> ExpertRequest:
-        """Store a confirmed request (its question redacted once more); status `saved`."""
+             route: str | None = None, team_id: str | None = None,
+             enterprise_id: str | None = None) -> ExpertRequest:
+        """Store a confirmed request (its question redacted once more); status `saved`.
+        `team_id`/`enterprise_id`: the workspace it was asked in (None: the terminal)."""
         row = {"id": new_id(), "created_at": utcnow(), "surface": surface[:16],
+               "team_id": team_id, "enterprise_id": enterprise_id,
                "user_key": self._pseudo.key(user_id), "asker_id": user_id or None,
                "named": named, "exchange_id": exchange_id, "question": redact(question),
                "entry_id": entry_id, "route": route, "status": SAVED}
@@ -110,31 +113,42 @@ class ExpertRequests:
             _table.c.status == POSTED, _table.c.reminded_at.is_(None),
             _table.c.posted_at < posted_before).order_by(_table.c.posted_at))
 
-    def saved(self, *, limit: int = 50) -> list[ExpertRequest]:
-        """Requests saved but not handed over yet (from the terminal, or a failed post)."""
-        return self._rows(select(_table).where(_table.c.status == SAVED)
-                          .order_by(_table.c.created_at).limit(limit))
+    def saved(self, *, limit: int = 50, after: ExpertRequest | None = None) -> list[ExpertRequest]:
+        """Requests saved but not handed over yet (from the terminal, or a failed post),
+        oldest first; `after`: the next page, those that follow that request."""
+        conditions = [_table.c.status == SAVED]
+        if after is not None:
+            at = _table.c.created_at
+            conditions.append(or_(at > after.created_at,
+                                  and_(at == after.created_at, _table.c.id > after.id)))
+        return self._rows(select(_table).where(*conditions)
+                          .order_by(_table.c.created_at, _table.c.id).limit(limit))
 
-    def listing(self, *, statuses: Sequence[str] = STATUSES, limit: int = 50) -> list[ExpertRequest]:
-        """Requests with these statuses, newest first."""
-        return self._rows(select(_table).where(_table.c.status.in_(list(statuses)))
+    def listing(self, *, statuses: Sequence[str] = STATUSES, limit: int = 50,
+                team_id: str | None = None) -> list[ExpertRequest]:
+        """Requests with these statuses (asked in one workspace, with `team_id`), newest first."""
+        return self._rows(select(_table).where(_table.c.status.in_(list(statuses)),
+                                               *_of_team(team_id))
                           .order_by(_table.c.created_at.desc(), _table.c.id).limit(limit))
 
-    def answered(self, *, since: dt.datetime, excluding: Select[Any] | None = None
-                 ) -> list[ExpertRequest]:
-        """Answered requests created since `since`, oldest first, for the gaps inbox."""
-        conditions = [_table.c.status == ANSWERED, _table.c.created_at >= since]
+    def answered(self, *, since: dt.datetime, excluding: Select[Any] | None = None,
+                 team_id: str | None = None) -> list[ExpertRequest]:
+        """Answered requests created since `since` (asked in one workspace, with `team_id`),
+        oldest first, for the gaps inbox."""
+        conditions = [_table.c.status == ANSWERED, _table.c.created_at >= since,
+                      *_of_team(team_id)]
         if excluding is not None:
             conditions.append(_table.c.id.not_in(excluding))
         return self._rows(select(_table).where(*conditions)
                           .order_by(_table.c.created_at, _table.c.id))
 
-    def counts(self) -> dict[str, int]:
-        """How many requests there are of each status."""
+    def counts(self, *, team_id: str | None = None) -> dict[str, int]:
+        """How many requests there are of each status (asked in one workspace, with `team_id`)."""
         from sqlalchemy import func
 
-        rows = self._database.run(lambda s: s.execute(
-            select(_table.c.status, func.count()).group_by(_table.c.status)).all(), retry=True)
+        query = select(_table.c.status, func.count()).where(*_of_team(team_id)) \
+            .group_by(_table.c.status)
+        rows = self._database.run(lambda s: s.execute(query).all(), retry=True)
         return {status: 0 for status in STATUSES} | {s: int(n) for s, n in rows}
 
     def _update(self, request_id: str, **values: Any) -> None:
@@ -144,6 +158,12 @@ class ExpertRequests:
     def _rows(self, query: Select[Any]) -> list[ExpertRequest]:
         rows = self._database.run(lambda s: list(s.execute(query).mappings()), retry=True)
         return [ExpertRequest(**{k: _aware(v) for k, v in row.items()}) for row in rows]
+
+
+def _of_team(team_id: str | None) -> tuple[Any, ...]:
+    """The condition keeping one workspace's requests (None: every workspace's, and the
+    terminal's)."""
+    return () if team_id is None else (_table.c.team_id == team_id,)
 
 
 def _aware(value: Any) -> Any:

@@ -106,15 +106,21 @@ class ExpertRequest(SQLModel, table=True):
     `question` is what the asker confirmed, redacted; `asker_id` is the Slack user id answers
     are relayed to (the one raw id the log keeps, because relaying needs it), `user_key` its
     HMAC for `forget`, and `named` whether the experts were told who asked; `answered_by` is
-    the first expert's key, never their id. Follows the log's retention and `advisor log forget`.
+    the first expert's key, never their id. `team_id` and `enterprise_id` are the workspace
+    (and Grid organisation) it was asked in, whose bot posts it; both None when it was asked
+    in the terminal or saved before migration 0006 (the single-workspace install). Follows
+    the log's retention and `advisor log forget`.
     """
 
     __tablename__ = "expert_request"
-    __table_args__ = (Index("ix_expert_request_post", "posted_channel", "posted_ts"),)
+    __table_args__ = (Index("ix_expert_request_post", "posted_channel", "posted_ts"),
+                      Index("ix_expert_request_team", "team_id", "status"))
 
     id: str = Field(primary_key=True, max_length=32)
     created_at: dt.datetime = Field(index=True)
     surface: str = Field(max_length=16)
+    team_id: str | None = Field(default=None, max_length=32)
+    enterprise_id: str | None = Field(default=None, max_length=32)
     user_key: str | None = Field(default=None, index=True, max_length=64)
     asker_id: str | None = Field(default=None, max_length=32)
     named: bool = False

@@ -26,12 +26,16 @@ from bot.slack.expert_blocks import (
 )
 from bot.slack.web import slack_call
 
+SAVED_PAGE = 50
+"""Saved requests read at a time while handing them over."""
+
 if TYPE_CHECKING:
     from slack_sdk import WebClient
 
     from bot.log import ConversationLog
     from bot.log.models import ExpertRequest
     from bot.settings import Settings
+    from bot.slack.workspaces import Workspaces
     from knowledge.models import KnowledgeBase
 
 
@@ -66,15 +70,21 @@ def hand_over(client: WebClient, log: ConversationLog, request: ExpertRequest, r
     return True
 
 
-def relay_reply(client: WebClient, log: ConversationLog, request: ExpertRequest,
+def relay_reply(client: WebClient | None, log: ConversationLog, request: ExpertRequest,
                 event: dict[str, Any], logger: logging.Logger) -> None:
-    """An expert replied in the request's thread: store it, pass it to the asker, thank them."""
+    """An expert replied in the request's thread: store it, pass it to the asker, thank them,
+    with `client`, the bot's in the workspace the request was asked in (None: that
+    workspace is not installed any more, so the reply is stored and goes nowhere)."""
     first = request.answer is None
     text = plain_reply(str(event.get("text") or ""))
     if not text:
         return
     answered = log.requests.answer(request.id, text=text, expert_id=event.get("user"))
     if answered is None:
+        return
+    if client is None:
+        logger.warning("expert request %s answered, but not relayed: %s", request.id,
+                       _not_installed(request))
         return
     if request.asker_id:
         sent = slack_call(logger, "chat.postMessage", client.chat_postMessage,
@@ -94,22 +104,45 @@ def relay_reply(client: WebClient, log: ConversationLog, request: ExpertRequest,
                    thread_ts=event.get("thread_ts"), text=THANKS_EXPERT)
 
 
-def send_expert_reminders(client: WebClient, log: ConversationLog, kb: KnowledgeBase,
+def send_expert_reminders(workspaces: Workspaces, log: ConversationLog, kb: KnowledgeBase,
                           settings: Settings, logger: logging.Logger, *,
-                          now: dt.datetime | None = None) -> tuple[int, int]:
+                          now: dt.datetime | None = None,
+                          unreachable: set[str] | None = None) -> tuple[int, int]:
     """Hand over saved requests, and remind once in the thread of each request unanswered
-    for ADVISOR_EXPERT_REMINDER_HOURS; returns (handed over, reminded)."""
+    for ADVISOR_EXPERT_REMINDER_HOURS, each with the client of the workspace it was asked
+    in; returns (handed over, reminded). A request whose workspace is not installed (or
+    unknown, with many) is skipped, logged once per request while it is in `unreachable`
+    (the caller's memory between runs), and never posted with another workspace's token."""
     now = now or utcnow()
+    unreachable = set() if unreachable is None else unreachable
     handed = reminded = 0
+
+    def client_of(request: ExpertRequest) -> WebClient | None:
+        client = workspaces.client_for(request.team_id, request.enterprise_id)
+        if client is None and request.id not in unreachable:
+            unreachable.add(request.id)
+            logger.warning("expert request %s skipped: %s", request.id, _not_installed(request))
+        elif client is not None:
+            unreachable.discard(request.id)
+        return client
+
     try:
-        for request in log.requests.saved():
-            route = route_of(request, kb, settings)
-            if route is not None and hand_over(client, log, request, route, kb, logger):
-                handed += 1
+        seen: set[str] = set()
+        page = log.requests.saved(limit=SAVED_PAGE)
+        while page and not seen.issuperset(r.id for r in page):
+            for request in page:
+                seen.add(request.id)
+                route = route_of(request, kb, settings)
+                client = client_of(request) if route is not None else None
+                if client is not None and hand_over(client, log, request, route, kb, logger):
+                    handed += 1
+            page = log.requests.saved(limit=SAVED_PAGE, after=page[-1]) \
+                if len(page) == SAVED_PAGE else []
         due = log.requests.due_reminders(
             posted_before=now - dt.timedelta(hours=settings.advisor_expert_reminder_hours))
         for request in due:
-            if not log.requests.claim_reminder(request.id):
+            client = client_of(request)
+            if client is None or not log.requests.claim_reminder(request.id):
                 continue
             route = route_of(request, kb, settings)
             posted = slack_call(logger, "chat.postMessage", client.chat_postMessage,
@@ -122,3 +155,13 @@ def send_expert_reminders(client: WebClient, log: ConversationLog, kb: Knowledge
     if handed or reminded:
         logger.info("expert requests: %d handed over, %d reminded", handed, reminded)
     return handed, reminded
+
+
+def _not_installed(request: ExpertRequest) -> str:
+    """Why a request has no client, for the log (ids only, never its text)."""
+    if request.team_id is None and request.enterprise_id is None:
+        return ("it names no workspace (asked in the terminal, or saved before workspaces were "
+                "recorded) and the app is installed in many; see `advisor kb requests`")
+    where = (f"workspace {request.team_id}" if request.team_id
+             else f"organisation {request.enterprise_id}")
+    return f"the app is not installed in {where} (any more), so it is posted nowhere else"

@@ -26,8 +26,9 @@ def publish_home(client: WebClient, user: str, services: Services, logger: loggi
 
 def build_home(user: str, services: Services, logger: logging.Logger, *,
                team: str | None = None) -> dict[str, Any]:
-    """The user's Home view; this week's figures and the gaps only for admins, of their
-    workspace with OAuth distribution (of every workspace for an organisation admin)."""
+    """The user's Home view; this week's figures, the gaps and the expert requests only for
+    admins, of their workspace with OAuth distribution (of every workspace for an
+    organisation admin)."""
     kb, log = services.advisor.kb, services.log
     recent = log.queries.recent_questions(user_id=user, limit=RECENT)
     open_lists = []
@@ -42,17 +43,19 @@ def build_home(user: str, services: Services, logger: logging.Logger, *,
         scope = services.settings.team_scope(actor)
         figures = week_figures(services, logger, team_id=scope)
         curation = curation_status(services, logger, team_id=scope)
-        requests = request_counts(services, logger)
+        requests = request_counts(services, logger, team_id=scope)
     return home_view(kb, recent=recent, open_checklists=open_lists, figures=figures,
                      curation=curation, requests=requests)
 
 
-def request_counts(services: Services, logger: logging.Logger) -> dict[str, int] | None:
-    """How many expert requests wait and how many were answered (None: unreadable)."""
+def request_counts(services: Services, logger: logging.Logger, *,
+                   team_id: str | None = None) -> dict[str, int] | None:
+    """How many expert requests (asked in `team_id`, when given) wait and how many were
+    answered (None: unreadable)."""
     from bot.log import LogError
 
     try:
-        return services.log.requests.counts()
+        return services.log.requests.counts(team_id=team_id)
     except LogError as exc:
         logger.warning("no expert-request figures for the App Home: %s", exc)
         return None

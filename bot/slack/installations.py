@@ -23,6 +23,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.settings import Settings
+from bot.slack.workspaces import TeamKey, team_key
 
 STATE_SECONDS = 600
 """How long an install link stays valid (Bolt's default)."""
@@ -31,8 +32,6 @@ REDIRECT_PATH = "/slack/oauth_redirect"
 
 logger = logging.getLogger("bot.slack.installations")
 
-TeamKey = tuple[str | None, str | None]
-"""(enterprise id, team id): an org-wide install has no team id."""
 
 
 class RememberingStore(SQLAlchemyInstallationStore):
@@ -48,7 +47,7 @@ class RememberingStore(SQLAlchemyInstallationStore):
 
     def find_bot(self, *, enterprise_id: str | None, team_id: str | None,
                  is_enterprise_install: bool | None = False) -> Bot | None:
-        key = _key(enterprise_id, team_id, is_enterprise_install)
+        key = team_key(enterprise_id, team_id, is_enterprise_install)
         try:
             bot = super().find_bot(enterprise_id=enterprise_id, team_id=team_id,
                                    is_enterprise_install=is_enterprise_install)
@@ -76,12 +75,7 @@ class RememberingStore(SQLAlchemyInstallationStore):
 
     def _forget(self, enterprise_id: str | None, team_id: str | None) -> None:
         with self._lock:
-            self._known.pop(_key(enterprise_id, team_id, False), None)
-
-
-def _key(enterprise_id: str | None, team_id: str | None,
-         is_enterprise_install: bool | None) -> TeamKey:
-    return enterprise_id, None if is_enterprise_install else team_id
+            self._known.pop(team_key(enterprise_id, team_id, False), None)
 
 
 def _name(key: TeamKey) -> str:
@@ -130,7 +124,7 @@ class Installations:
         bots = []
         with self.store.engine.connect() as conn:
             for row in conn.execute(query).mappings():
-                key = _key(row["enterprise_id"], row["team_id"], row["is_enterprise_install"])
+                key = team_key(row["enterprise_id"], row["team_id"], row["is_enterprise_install"])
                 if key not in seen and row["bot_token"]:
                     seen.add(key)
                     bots.append(self.store.build_bot_entity(row))

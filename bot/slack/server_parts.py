@@ -18,13 +18,13 @@ from bot.slack.event_queue import EventQueue, ListenerExecutor
 if TYPE_CHECKING:
     from slack_bolt import App
     from slack_bolt.request import BoltRequest
-    from slack_sdk import WebClient
 
     from bot.curation.service import Curator
     from bot.live import LiveAdvisor
     from bot.log import ConversationLog
     from bot.settings import Settings
     from bot.slack.reminders import ReminderSchedule
+    from bot.slack.workspaces import Workspaces
 
 logger = logging.getLogger("bot.slack")
 
@@ -102,27 +102,29 @@ def make_curator(settings: Settings, live: LiveAdvisor, log: ConversationLog) ->
 def reminders(settings: Settings, app: App, live: LiveAdvisor,
               log: ConversationLog) -> ReminderSchedule:
     """The weekly review reminders (sent once a week per owner) and the expert requests'
-    hand-overs and reminders, checked now and hourly."""
+    hand-overs and reminders (each with its own workspace's client), checked now and hourly."""
     from bot.slack.expert_relay import send_expert_reminders
     from bot.slack.reminders import ReminderSchedule, send_stale_reminders
 
+    unreachable: set[str] = set()  # requests of workspaces not installed, logged once
+
     def send() -> None:
         kb = live.current.kb
-        clients = bot_clients(settings, app, log)
-        send_stale_reminders(clients, log, kb, logger)
-        if clients:  # the experts' channel is in the first workspace the bot acts in
-            send_expert_reminders(clients[0], log, kb, settings, logger)
+        workspaces = bot_workspaces(settings, app, log)
+        send_stale_reminders(workspaces.clients(), log, kb, logger)
+        send_expert_reminders(workspaces, log, kb, settings, logger, unreachable=unreachable)
 
     return ReminderSchedule(send, logger)
 
 
-def bot_clients(settings: Settings, app: App, log: ConversationLog) -> list[WebClient]:
+def bot_workspaces(settings: Settings, app: App, log: ConversationLog) -> Workspaces:
     """The clients the bot acts through outside a request: the app's, with one bot token;
     one per installed workspace (or organisation), with OAuth distribution."""
+    from bot.slack.workspaces import Workspaces
+
     if not settings.oauth_mode:
-        return [app.client]
+        return Workspaces.one(app.client)
     from bot.slack.installations import Installations
-    from bot.slack.web import make_client
 
     installed = Installations.on(log.database.engine, client_id=str(settings.slack_client_id))
-    return [make_client(settings, token=bot.bot_token) for bot in installed.bots()]
+    return Workspaces.of(settings, installed)

@@ -362,3 +362,32 @@ def test_chat_saves_a_question_for_a_person_only_when_confirmed_and_kb_requests_
     assert "saved" in readable.stdout and "anonymous" in readable.stdout
     bad = _script("kb", "requests", "--status", "lost", env=env)
     assert bad.returncode == 1 and "'lost' is not one of" in bad.stderr
+
+
+def test_kb_requests_lists_one_workspaces_requests_with_team_and_says_where_each_was_asked(
+        tmp_path: Path):
+    from tests.factories import make_log
+
+    log = make_log(tmp_path)
+    log.start()
+    try:
+        log.requests.save(surface="slack", user_id="U1AAAAAAA", question="Who decides here?",
+                          team_id="T0000OURS")
+        log.requests.save(surface="slack", user_id="U2BBBBBBB", question="Who pays there?",
+                          team_id="T0000THEM", enterprise_id="E0000ORG")
+        log.requests.save(surface="terminal", user_id=None, question="Who knows?")
+    finally:
+        log.close()
+    env = {"ADVISOR_DATA_DIR": str(tmp_path)}
+    # Without --team, every request (the terminal's too), each with its workspace
+    listed = _script("kb", "requests", "--json", env=env)
+    assert listed.returncode == 0, listed.stderr
+    assert {(r["team"], r["enterprise"]) for r in map(json.loads, listed.stdout.splitlines())
+            } == {("T0000OURS", None), ("T0000THEM", "E0000ORG"), (None, None)}
+    # With --team, that workspace's only
+    mine = _script("kb", "requests", "--team", "T0000OURS", env=env)
+    assert mine.returncode == 0, mine.stderr
+    assert "Who decides here?" in mine.stdout and "in T0000OURS" in mine.stdout
+    assert "Who pays there?" not in mine.stdout and "Who knows?" not in mine.stdout
+    none = _script("kb", "requests", "--team", "T0000NONE", env=env)
+    assert none.stdout.strip() == "no expert requests in workspace T0000NONE"

@@ -9,6 +9,7 @@ from sqlalchemy import text
 
 from bot.log import store
 from bot.log.expert_requests import ANSWERED, POSTED, SAVED
+from bot.log.models import ExpertRequest
 from tests.log.conftest import Backend
 
 
@@ -77,3 +78,19 @@ def test_requests_follow_retention_and_forget(backend: Backend) -> None:
     rows = backend.rows("SELECT id, asker_id, answered_by, answer FROM expert_request")
     assert [(r.id, r.asker_id, r.answered_by, r.answer) for r in rows] == [
         (theirs.id, "U2BBBBBBB", None, "an answer")]
+
+
+def test_saved_requests_are_read_page_by_page_so_skipped_ones_never_hide_the_rest(
+        backend: Backend) -> None:
+    log = backend.started()
+    saved = [log.requests.save(surface="slack", user_id="U1AAAAAAA", question=f"q{n}",
+                               team_id=f"T000000{n}") for n in range(5)]
+    table = ExpertRequest.__table__
+    with backend.engine.begin() as conn:  # two saved in the same instant: the id decides
+        conn.execute(table.update().where(table.c.id.in_([saved[1].id, saved[2].id]))
+                     .values(created_at=saved[1].created_at))
+    pages, page = [], log.requests.saved(limit=2)
+    while page and len(pages) < 10:
+        pages.append([r.id for r in page])
+        page = log.requests.saved(limit=2, after=page[-1])
+    assert sorted(i for p in pages for i in p) == sorted(r.id for r in saved) and len(pages) == 3

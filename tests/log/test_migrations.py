@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import multiprocessing
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import MetaData, inspect
+from sqlalchemy import Engine, MetaData, inspect, text
 from sqlmodel import SQLModel
 
 from bot.log import models  # noqa: F401
-from bot.log.db import current_revision, head_revision, make_engine, normalize_url
+from bot.log.db import current_revision, head_revision, make_engine, normalize_url, upgrade
+from tests.factories import make_log
 from tests.log.conftest import Backend
 
 LOG_TABLES = ("exchange", "feedback", "checklist_item", "processed_event", "erasure",
@@ -52,6 +55,58 @@ def test_reports_are_served_by_indexes(backend: Backend) -> None:
     assert {"ix_exchange_created_at", "ix_exchange_user_key", "ix_exchange_topic_created",
             "ix_exchange_team_created"} <= set(indexes)
     assert indexes["ix_exchange_event_id"]["unique"]
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def empty_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    """An engine on a database with no schema yet: a SQLite file, or a fresh PostgreSQL one."""
+    url = (request.getfixturevalue("pg_database") if request.param == "postgres"
+           else f"sqlite:///{tmp_path}/old.db")
+    engine = make_engine(normalize_url(url, tmp_path))
+    yield engine
+    engine.dispose()
+
+
+def test_upgrading_from_0005_keeps_expert_requests_as_the_single_workspace_installs(
+        empty_database: Engine, tmp_path: Path) -> None:
+    # Given a log at the previous head holding an expert request, posted, and an exchange
+    upgrade(empty_database, "0005_report_index")
+    at = dt.datetime(2026, 11, 30, 9, 0, tzinfo=dt.UTC)
+    with empty_database.begin() as conn:
+        conn.execute(text(
+            "INSERT INTO expert_request (id, created_at, surface, named, question, status, "
+            "posted_channel, posted_ts, posted_at) VALUES ('r-old', :at, 'slack', false, "
+            "'Who signs off the pilot?', 'posted', 'CEXPERTS1', '1.000200', :at)"), {"at": at})
+        conn.execute(text(
+            "INSERT INTO exchange (id, created_at, surface, question, confidence, abstained, "
+            "ambiguous, out_of_scope, entry_ids, kb_version, model_version, latency_ms) VALUES "
+            "('x-old', :at, 'slack', 'q', 0.5, false, false, false, '', 'kb', 'm', 1.0)"),
+            {"at": at})
+    # When it is upgraded to the head
+    upgrade(empty_database)
+    assert current_revision(empty_database) == head_revision() == "0006_expert_request_workspace"
+    # Then the rows are kept, the request naming no workspace (the single-workspace install)
+    with empty_database.connect() as conn:
+        rows = conn.execute(text("SELECT id, team_id, enterprise_id, status, posted_ts "
+                                 "FROM expert_request")).all()
+        assert conn.execute(text("SELECT id FROM exchange")).scalars().all() == ["x-old"]
+    assert [tuple(r) for r in rows] == [("r-old", None, None, "posted", "1.000200")]
+    indexes = {i["name"] for i in inspect(empty_database).get_indexes("expert_request")}
+    assert "ix_expert_request_team" in indexes
+    # and the store reads it as before: found by its post, counted for every workspace only
+    log = make_log(tmp_path, empty_database.url.render_as_string(hide_password=False))
+    try:
+        log.start()
+        found = log.requests.by_post("CEXPERTS1", "1.000200")
+        assert found is not None and found.id == "r-old" and found.team_id is None
+        assert log.requests.counts()["posted"] == 1
+        assert log.requests.counts(team_id="T0000001")["posted"] == 0
+        mine = log.requests.save(surface="slack", user_id="U1AAAAAAA", question="new one",
+                                 team_id="T0000001", enterprise_id="E0000001")
+        assert [r.id for r in log.requests.listing(team_id="T0000001")] == [mine.id]
+        assert {r.id for r in log.requests.listing()} == {mine.id, "r-old"}
+    finally:
+        log.close()
 
 
 def test_sqlite_is_in_wal_mode(tmp_path: Path) -> None:

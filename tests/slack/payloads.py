@@ -111,14 +111,15 @@ def find_action(blocks: list[dict[str, Any]], action_id_prefix: str) -> dict[str
 
 
 def view_submission_body(view: dict[str, Any], values: dict[str, dict[str, Any]], *,
-                         user: str = "U0000USER", view_id: str = "V0000VIEW") -> str:
-    """A `view_submission` as Slack sends it for `view` (as the bot opened it), with the
-    inputs' `values` ({block_id: {action_id: value}}, see `selected` and `typed`)."""
+                         user: str = "U0000USER", view_id: str = "V0000VIEW",
+                         team_id: str = TEAM_ID) -> str:
+    """A `view_submission` as Slack sends it for `view` (as the bot opened it) in `team_id`,
+    with the inputs' `values` ({block_id: {action_id: value}}, see `selected` and `typed`)."""
     payload = {
-        "type": "view_submission", "team": {"id": TEAM_ID, "domain": "test"},
-        "user": {"id": user, "team_id": TEAM_ID}, "api_app_id": "A0000001", "token": "legacy",
+        "type": "view_submission", "team": {"id": team_id, "domain": "test"},
+        "user": {"id": user, "team_id": team_id}, "api_app_id": "A0000001", "token": "legacy",
         "trigger_id": "1.2.4",
-        "view": {"id": view_id, "team_id": TEAM_ID, "type": "modal",
+        "view": {"id": view_id, "team_id": team_id, "type": "modal",
                  "callback_id": view.get("callback_id", ""),
                  "private_metadata": view.get("private_metadata", ""),
                  "title": view.get("title"), "blocks": view.get("blocks", []),

@@ -198,3 +198,45 @@ def test_with_many_workspaces_the_app_home_shows_an_admin_their_own_workspaces_w
     home, elsewhere = (str(c["view"]) for c in client.named("views_publish"))
     assert re.findall(r"\*Questions\*\\n(\d+)", home) == ["2"]
     assert "This week (admins)" not in elsewhere  # not an admin in the other workspace
+
+
+def test_with_many_workspaces_an_admin_counts_and_lists_the_expert_requests_of_their_own_workspace(
+        slack_advisor, slack_log, slack_kb_dir: Path):
+    from bot.slack.listeners.home import on_app_home_opened
+
+    ours, theirs = f"T{new_user()[1:]}", f"T{new_user()[1:]}"
+    boss = new_user()
+    asked = {}
+    for team, n in ((ours, 2), (theirs, 3)):
+        asked[team] = [slack_log.requests.save(surface="slack", user_id=new_user(),
+                                               question=f"Who decides in {team}?", team_id=team)
+                       for _ in range(n)]
+    slack_log.requests.answer(asked[ours][0].id, text="The board.", expert_id=new_user())
+    settings = Settings(slack_client_id="1.2", slack_client_secret="c", slack_signing_secret="s",
+                        advisor_admins=f"{ours}:{ADMIN}", advisor_org_admins=boss)
+    live = LiveAdvisor(slack_advisor, kb_path=slack_kb_dir)
+    services = Services(settings, slack_advisor, slack_log, live,
+                        Curator(settings=settings, log=slack_log, kb_path=slack_kb_dir, live=live,
+                                measure_quality=False))
+    client = Recorder()
+    event = {"type": "app_home_opened", "tab": "home"}
+
+    # The App Home: the workspace's admin counts its requests; the organisation admin all
+    on_app_home_opened({**event, "user": ADMIN}, client, logger, services,
+                       body={"team_id": ours, "event": event})
+    everyone = slack_log.requests.counts()
+    on_app_home_opened({**event, "user": boss}, client, logger, services,
+                       body={"team_id": theirs, "event": event})
+    home, org = (str(c["view"]) for c in client.named("views_publish"))
+    assert "*Expert requests:* 1 waiting for an answer, 1 answered" in home
+    waiting = everyone["saved"] + everyone["posted"]
+    assert f"*Expert requests:* {waiting} waiting for an answer, {everyone['answered']} answered" in org
+    assert waiting >= 4  # theirs are in the organisation admin's count
+
+    # `/advisor admin requests`: the workspace's admin lists its own requests only
+    ack = Recorder()
+    commands.on_advisor(ack, {**command("admin requests", ADMIN), "team_id": ours}, Recorder(),
+                        logger, services)
+    [listing] = ack.named("call")
+    assert f"Who decides in {ours}?" in str(listing["blocks"])
+    assert f"Who decides in {theirs}?" not in str(listing)

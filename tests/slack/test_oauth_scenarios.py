@@ -1,11 +1,14 @@
 """OAuth distribution against the real production server (gunicorn, 2 workers): workspaces
 install the app through /slack/install and /slack/oauth_redirect (the fake Slack answers
 `oauth.v2.access`), each team's events are answered with that team's own bot token, and an
-uninstalled team is no longer answered while the others are. On SQLite and PostgreSQL.
+uninstalled team is no longer answered while the others are; expert requests are handed
+over, relayed and reminded with the token of the workspace they were asked in, and those of
+an uninstalled workspace are posted nowhere. On SQLite and PostgreSQL.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 import json
 import re
@@ -20,6 +23,7 @@ from sqlalchemy import text
 from bot.curation.gaps import find_gaps, gap_questions
 from bot.log.db import make_engine, normalize_url, upgrade
 from bot.slack import values as v
+from bot.slack.expert_blocks import QUESTION_BLOCK, REMINDER, SHARE_BLOCK
 from tests.factories import Server, make_log
 from tests.log.conftest import pg_admin, private_database  # noqa: F401 (fixture)
 from tests.slack.conftest import start_server
@@ -29,14 +33,20 @@ from tests.slack.payloads import (
     action_payload,
     command_body,
     event_body,
+    find_action,
     mention,
+    message,
+    selected,
     signed_headers,
+    typed,
+    view_submission_body,
 )
 from tests.waiting import eventually
 
 pytestmark = pytest.mark.timeout(180)
 CLIENT_ID = "1111.2222"
 ADMIN, ADMINS_TEAM = "UADMIN0001", "T0000AAA"
+EXPERTS, ASKER, EXPERT = "CEXPERTS0A", "UASKER000A", "UEXPERT00A"
 FORM = "application/x-www-form-urlencoded"
 _teams = itertools.count(1)
 _channels = itertools.count(1)
@@ -46,6 +56,7 @@ _channels = itertools.count(1)
 class OAuthServer:
     server: Server
     database_url: str
+    data: Path
 
     def rows(self, sql: str, **params: str) -> list[tuple]:
         """What a query of the server's database returns, read as an operator would."""
@@ -74,9 +85,10 @@ def oauth(request: pytest.FixtureRequest, fake: FakeSlack, slack_kb_dir: Path,
             engine.dispose()
         server = start_server(fake, slack_kb_dir, data, DATABASE_URL=url, SLACK_BOT_TOKEN=None,
                               SLACK_CLIENT_ID=CLIENT_ID, SLACK_CLIENT_SECRET="client-secret",
-                              ADVISOR_ADMINS=f"{ADMINS_TEAM}:{ADMIN}")
+                              ADVISOR_ADMINS=f"{ADMINS_TEAM}:{ADMIN}",
+                              ADVISOR_EXPERTS_CHANNEL=EXPERTS)
         stack.callback(server.stop)
-        yield OAuthServer(server, url)
+        yield OAuthServer(server, url, data)
 
 
 def new_team() -> str:
@@ -297,3 +309,132 @@ def test_no_token_or_client_secret_reaches_the_server_log(oauth, fake):
     log = oauth.server.log()
     assert installed.token not in log and "client-secret" not in log
     assert not re.search(r"xox[bpa]-", log)
+
+
+# -- expert requests ("Ask a person") ---------------------------------------------------------
+
+ABSTAINED = "Zephyrix keeps double-booking the Quellmoor crews again"  # the test base abstains
+REPLY = "Book the Quellmoor crews through the shared rota board, not in Zephyrix."
+
+
+def new_user() -> str:
+    return f"U{next(_channels):07d}P"
+
+
+def handed_over(fake: FakeSlack, request_id: str) -> list:
+    """The posts in the experts' channel that hand over one request (by its metadata)."""
+    return [c for c in answers_in(fake, EXPERTS) if (c.args.get("metadata") or {}).get(
+        "event_payload", {}).get("request") == request_id]
+
+
+def requests_of(oauth: OAuthServer, team: str | None) -> list[tuple] | None:
+    """(id, enterprise_id, status, posted_ts) of the team's expert requests; None if none."""
+    return oauth.rows("SELECT id, enterprise_id, status, posted_ts FROM expert_request "
+                      "WHERE team_id = :t", t=str(team)) or None
+
+
+def test_a_request_asked_in_the_second_workspace_is_handed_over_and_relayed_with_its_token(
+        oauth, fake):
+    first, second = install(oauth, fake, new_team()), install(oauth, fake, new_team())
+    asker, dm = new_user(), f"D{next(_channels):07d}M"
+    # Given a question asked in the second workspace, which the advisor cannot answer
+    send(oauth.server, second, message(ABSTAINED, user=asker, channel=dm, channel_type="im"))
+    [answer] = fake.wait_for("chat.postMessage", where=lambda c: c.args.get("channel") == dm)
+    assert answer.token == second.token
+    # When the asker presses "Ask a person" and sends the question
+    button = find_action(answer.args["blocks"], v.ASK_PERSON)
+    press = action_body(action_payload(
+        {"action_id": button["action_id"], "value": button["value"], "block_id": button["block_id"]},
+        response_url=fake.response_url(f"ask-{dm}"), user=asker, channel=dm,
+        team_id=str(second.team_id)))
+    assert oauth.server.post(press, signed_headers(press, content_type=FORM))[0] == 200
+    [opened] = fake.wait_for("views.open", where=lambda c: c.token == second.token)
+    modal = opened.args["view"]
+    values = {QUESTION_BLOCK: {QUESTION_BLOCK: typed(ABSTAINED)},
+              SHARE_BLOCK: {SHARE_BLOCK: {"type": "radio_buttons", **selected("anonymous")}}}
+    sent = view_submission_body(modal, values, user=asker, view_id=f"V{dm}",
+                                team_id=str(second.team_id))
+    assert oauth.server.post(sent, signed_headers(sent, content_type=FORM))[0] == 200
+    # Then it is stored as the second workspace's, and handed over with its token only
+    [(request_id, enterprise, status, posted_ts)] = eventually(
+        lambda: [r for r in requests_of(oauth, second.team_id) or () if r[3]], "the posted request")
+    assert enterprise is None and status == "posted"
+    [post] = handed_over(fake, request_id)
+    assert post.token == second.token
+
+    # When an expert replies in its thread, the event coming through the first workspace
+    # (the experts' channel is shared between them)
+    send(oauth.server, first, message(REPLY, user=EXPERT, channel=EXPERTS, thread_ts=posted_ts))
+    # Then the asker gets the reply, and the expert the thanks, from the second's bot
+    [relayed] = fake.wait_for("chat.postMessage", where=lambda c: c.args.get("channel") == asker
+                              and "A person answered" in json.dumps(c.args))
+    assert relayed.token == second.token and "shared rota board" in json.dumps(relayed.args)
+    [thanks] = fake.wait_for("chat.postMessage", where=lambda c: c.args.get("thread_ts") == posted_ts)
+    assert thanks.token == second.token
+    assert [c.method for c in fake.calls if c.token == first.token] == ["auth.test"] * len(
+        [c for c in fake.calls if c.token == first.token])  # the first's bot posted nothing
+
+
+def test_the_schedule_hands_over_and_reminds_with_each_requests_own_workspace_only(
+        oauth, fake, slack_kb_dir, tmp_path):
+    first, second, gone = (install(oauth, fake, new_team()) for _ in range(3))
+    # Given one workspace that uninstalled the app
+    send(oauth.server, gone, {"type": "app_uninstalled"})
+    fake.revoke(gone.token)
+    eventually(lambda: (gone.team_id, None) not in oauth.installations() or None,
+               "the uninstalled workspace's bot to be deleted")
+    # and requests waiting: saved (their post failed), or posted and unanswered for 49 hours,
+    # in the second workspace, in the uninstalled one, and one from the terminal
+    writer = make_log(tmp_path, oauth.database_url, hmac_secret="writes")
+    try:
+        writer.start()
+
+        def save(team: str | None, *, posted: str | None = None):
+            request = writer.requests.save(surface="slack" if team else "terminal",
+                                           user_id=new_user() if team else None,
+                                           question="Who signs off the pilot?", team_id=team)
+            if posted:
+                writer.requests.mark_posted(request.id, channel=EXPERTS, ts=posted)
+            return request
+
+        stamp = f"{9100000000 + next(_channels)}"
+        saved_second, saved_gone, terminal = save(second.team_id), save(gone.team_id), save(None)
+        save(second.team_id, posted=f"{stamp}.000200")
+        posted_gone = save(gone.team_id, posted=f"{stamp}.000300")
+    finally:
+        writer.close()
+    with make_engine(normalize_url(oauth.database_url, tmp_path)).begin() as conn:
+        conn.execute(text("UPDATE expert_request SET posted_at = :at WHERE posted_ts LIKE :ts"),
+                     {"at": dt.datetime.now(dt.UTC) - dt.timedelta(hours=49), "ts": f"{stamp}.%"})
+
+    # When a server starts (it checks the expert requests at once, then hourly)
+    data = tmp_path / "scheduler"
+    data.mkdir()
+    server = start_server(fake, slack_kb_dir, data, workers=1, DATABASE_URL=oauth.database_url,
+                          SLACK_BOT_TOKEN=None, SLACK_CLIENT_ID=CLIENT_ID,
+                          SLACK_CLIENT_SECRET="client-secret", ADVISOR_EXPERTS_CHANNEL=EXPERTS,
+                          ADVISOR_ADMINS=f"{ADMINS_TEAM}:{ADMIN}")
+    try:
+        server.wait_for_log("expert requests: ")  # the run is over
+        log = server.log()
+    finally:
+        server.stop()
+    # Then the second workspace's saved request is handed over, and its unanswered one
+    # reminded in its thread, each with the second's token and no other
+    [post] = handed_over(fake, saved_second.id)
+    assert post.token == second.token
+    [reminder] = [c for c in answers_in(fake, EXPERTS) if c.args.get("thread_ts") == f"{stamp}.000200"]
+    assert reminder.token == second.token and REMINDER in reminder.args["text"]
+    # and nothing of the uninstalled workspace, or of the terminal, is posted anywhere
+    assert handed_over(fake, saved_gone.id) == [] and handed_over(fake, terminal.id) == []
+    assert [c for c in fake.calls if c.args.get("thread_ts") == f"{stamp}.000300"] == []
+    assert all(c.token != gone.token for c in fake.calls if c.method != "auth.test")
+    assert all(c.token != first.token for c in fake.calls
+               if c.args.get("thread_ts", "").startswith(stamp) or c in handed_over(fake, saved_second.id))
+    statuses = dict(oauth.rows("SELECT id, status FROM expert_request WHERE reminded_at IS NULL"))
+    assert statuses[saved_gone.id] == "saved" and statuses[posted_gone.id] == "posted"
+    # each skipped once, saying why
+    assert log.count(f"expert request {saved_gone.id} skipped: the app is not installed in "
+                     f"workspace {gone.team_id}") == 1
+    assert log.count(f"expert request {posted_gone.id} skipped") == 1
+    assert log.count(f"expert request {terminal.id} skipped: it names no workspace") == 1

@@ -83,7 +83,8 @@ def on_admin(rest: str, ack: Callable[..., Any], command: dict[str, Any],
         return
     if sub == "requests":
         with telling_user(logger, "/advisor admin requests", lambda: ack(text=SORRY)):
-            listed = services.log.requests.listing(limit=100)
+            listed = services.log.requests.listing(
+                limit=100, team_id=services.settings.team_scope(user))
             ack(text=requests_text(listed), blocks=requests_blocks(listed),
                 response_type="ephemeral")
         return

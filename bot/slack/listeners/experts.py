@@ -27,7 +27,7 @@ from bot.slack.expert_blocks import (
     route_label,
 )
 from bot.slack.expert_relay import hand_over
-from bot.slack.listeners.shared import Respond, teller, telling_user, user_of
+from bot.slack.listeners.shared import Respond, teller, telling_user, user_of, workspace_of
 from bot.slack.services import Services
 from bot.slack.web import slack_call
 
@@ -55,7 +55,8 @@ def on_ask_person(ack: Callable[..., Any], body: dict[str, Any], action: dict[st
 def on_ask_person_submitted(ack: Callable[..., Any], body: dict[str, Any], view: dict[str, Any],
                             client: WebClient, logger: logging.Logger,
                             services: Services) -> None:
-    """Send was pressed: check the text, then save the request and post it for the experts."""
+    """Send was pressed: check the text, then save the request (with the workspace it was
+    asked in) and post it for the experts with that workspace's `client`."""
     question, named = read_request(view)
     if not question:
         ack(response_action="errors", errors={QUESTION_BLOCK: "Write the question to ask."})
@@ -81,11 +82,13 @@ def on_ask_person_submitted(ack: Callable[..., Any], body: dict[str, Any], view:
         if route is None:
             dm(NOBODY)
             return
+        team_id, enterprise_id = workspace_of(body)
         try:
             request = services.log.requests.save(
                 surface="slack", question=question, user_id=user, named=named,
                 exchange_id=str(meta["x"]) if meta.get("x") else None,
-                entry_id=entry.id if entry else None, route=route.owner or route.channel)
+                entry_id=entry.id if entry else None, route=route.owner or route.channel,
+                team_id=team_id, enterprise_id=enterprise_id)
             posted = hand_over(client, services.log, request, route, kb, logger)
         except DatabaseDown:
             dm(NOT_SAVED)

@@ -38,6 +38,7 @@ from bot.slack.listeners.shared import can_ask_person, telling_user
 from bot.slack.services import Services
 from bot.slack.values import CHOOSE_TOPIC
 from bot.slack.web import slack_call
+from bot.slack.workspaces import request_client
 
 ANSWERED_SUBTYPES = (None, "file_share", "thread_broadcast")
 THREAD_LIMIT = 50
@@ -245,7 +246,9 @@ def on_message(event: dict[str, Any], body: dict[str, Any], client: WebClient,
     if request is not None:
         if claim(services, event, logger, lambda: False):
             with telling_user(logger, "relaying an expert's reply", lambda: None):
-                relay_reply(client, services.log, request, event, logger)
+                asked_in = request_client(request, settings=services.settings,
+                                          installations=services.installations, client=client)
+                relay_reply(asked_in, services.log, request, event, logger)
         return
     if event.get("channel_type") == "im":
         answer_direct(event, body, client, context, logger, services, set_status)

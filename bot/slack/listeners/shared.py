@@ -49,6 +49,15 @@ def team_of(body: dict[str, Any]) -> str | None:
                                    or (body.get("enterprise") or {}).get("id"))
 
 
+def workspace_of(body: dict[str, Any]) -> tuple[str | None, str | None]:
+    """(team id, enterprise id) of the workspace a request came from, as the installations
+    are keyed (either may be None: no Grid organisation, or an org-wide install's click)."""
+    team = body.get("team_id") or (body.get("team") or {}).get("id") \
+        or (body.get("user") or {}).get("team_id")
+    enterprise = body.get("enterprise_id") or (body.get("enterprise") or {}).get("id")
+    return (str(team) if team else None), (str(enterprise) if enterprise else None)
+
+
 def actor_of(services: Services, body: dict[str, Any], user: str | None = None) -> str:
     """Whoever clicked, submitted or typed (`user`, else the body's user), as the admin checks
     read them: with OAuth distribution, with the workspace they act in."""
