@@ -163,9 +163,12 @@ def of_user(user_key: str) -> Erased:
 
 def of_team(team_id: str) -> Erased:
     """Everything the log holds of one workspace (or organisation): its exchanges, with their
-    feedback and the expert requests made from them (expert requests carry no team of their
-    own). Checklist ticks are kept per user or channel, not per workspace: they stay."""
-    return Erased(marker=f"{TEAM_MARKER}{team_id}", exchanges=Exchange.__table__.c.team_id == team_id)
+    feedback, and its expert requests (those made from its exchanges, and those that record
+    it as their workspace or organisation). Checklist ticks are kept per user or channel, not
+    per workspace: they stay."""
+    rq = ExpertRequest.__table__
+    return Erased(marker=f"{TEAM_MARKER}{team_id}", exchanges=Exchange.__table__.c.team_id == team_id,
+                  requests=or_(rq.c.team_id == team_id, rq.c.enterprise_id == team_id))
 
 
 def count(session: Session, erased: Erased) -> dict[str, int]:

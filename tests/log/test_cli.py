@@ -294,7 +294,10 @@ def seed_workspaces(backend: Backend) -> dict[str, list[str]]:
     log.flush()
     for team in (GONE, KEPT):
         log.requests.save(surface="slack", question=f"{team} asks an expert", user_id="U0CARA0001",
-                          exchange_id=ids[team][1])
+                          exchange_id=ids[team][1], team_id=team)
+    # a request whose exchange retention has already purged: found by its own workspace
+    log.requests.save(surface="slack", question=f"{GONE} asks again", user_id="U0ANNA0001",
+                      team_id=GONE)
     log.checklists.set_item(scope="user:U0ANNA0001", checklist_id="comm-faq", item=1, done=True)
     log.close()
     return ids
@@ -315,9 +318,9 @@ def test_log_forget_team_erases_that_workspace_and_nothing_of_the_other(backend:
     result = invoke(backend, "log", "forget", "--team", GONE, input="y\n")
     # Then it says what it found, and what it removed from each table
     assert result.exit_code == 0, result.output
-    assert f"workspace {GONE}: 4 exchange, 2 feedback, 1 expert_request" in result.stdout
+    assert f"workspace {GONE}: 4 exchange, 2 feedback, 2 expert_request" in result.stdout
     removed = result.stdout.split(f"removed from workspace {GONE}:")[1].split()
-    assert removed == ["exchange", "4", "feedback", "2", "expert_request", "1"]
+    assert removed == ["exchange", "4", "feedback", "2", "expert_request", "2"]
     # And the other workspace's rows (and the organisation's) are all still there, unchanged
     after = log_rows(backend)
     assert after["exchange"] == [r for r in before["exchange"] if r[0] not in gone]
@@ -337,10 +340,10 @@ def test_log_forget_team_erases_that_workspace_and_nothing_of_the_other(backend:
         ("forget_workspace", f"workspace {GONE}", None, None)]
     assert audit[0].actor.startswith("cli:")
     assert json.loads(audit[0].detail) == {
-        "removed": {"exchange": 4, "feedback": 2, "expert_request": 1}}
+        "removed": {"exchange": 4, "feedback": 2, "expert_request": 2}}
     shown = invoke(backend, "kb", "audit")
     assert f"forget_workspace  workspace {GONE}" in shown.stdout
-    assert "removed 4 exchange, 1 expert_request, 2 feedback" in shown.stdout  # as stored: sorted
+    assert "removed 4 exchange, 2 expert_request, 2 feedback" in shown.stdout  # as stored: sorted
 
 
 def test_log_forget_team_a_second_time_removes_nothing_and_says_so(backend: Backend) -> None:
