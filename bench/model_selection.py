@@ -29,9 +29,9 @@ from classifiers.ranker import RankerParams  # noqa: E402
 from classifiers.topic import ClassifierParams  # noqa: E402
 from knowledge import load_knowledge_base  # noqa: E402
 
-FIRST = {"features": FeatureParams(word_weight=1.0, char_ngrams=(2, 5)),
+FIRST = {"features": FeatureParams(char_ngrams=(2, 5)),
          "classifier": ClassifierParams(C=10.0)}
-"""The first design's featurizer and classifier (character 2–5-grams, words weighed 1, C=10)."""
+"""The first design's featurizer and classifier (character 2–5-grams, C=10)."""
 FIRST_RANKER = {"topic_weight": 0.5}
 DESIGNS = {
     "topic first, centroid within the topic (v1)": ModelParams(
@@ -42,7 +42,7 @@ DESIGNS = {
         **FIRST, ranker=RankerParams(**FIRST_RANKER), entry_evidence=0.0),
     "… + entry evidence (3) in the topic decision": ModelParams(
         **FIRST, ranker=RankerParams(**FIRST_RANKER), entry_evidence=3.0),
-    "… + evidence 8, words weighed 1.5, char 3–5, C=30": ModelParams(
+    "… + evidence 8, character 3–5-grams, C=30": ModelParams(
         ranker=RankerParams(**FIRST_RANKER)),
     "… + topic weight 0.2 in the ranking (chosen)": ModelParams(),
 }

@@ -44,11 +44,11 @@ MIN_SIMILARITY = 0.35
 """Average similarity two groups of questions need to be merged, where two questions are as
 similar as the closer of the matcher's `meaning` rows and its feature rows (chosen on the
 labelled gap questions `python bench/clustering.py` reads: with the model of 1 December 2026,
-0.35 gives ARI 0.394, purity 0.76 and 23 % of questions alone; 0.4 left 32 % alone)."""
+0.35 gives ARI 0.392, purity 0.74 and 20 % of questions alone; 0.4 left 29 % alone)."""
 MAX_QUESTIONS = 2000
 NOISE = 0.6
 """Out-of-scope probability from which a question counts as noise. On the labelled gap set,
-0.6 catches 87.5 % of the noise and 3.5 % of real gap questions (`python bench/clustering.py`)."""
+0.6 catches 85 % of the noise and 3.5 % of real gap questions (`python bench/clustering.py`)."""
 Resolution = Literal["accepted", "drafted", "dismissed"]
 
 
