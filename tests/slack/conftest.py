@@ -24,6 +24,20 @@ def fake() -> Iterator[FakeSlack]:
     fake.stop()
 
 
+def own_fake(scope: str = "function", **options: Any) -> Any:
+    """A `fake` fixture for a module that needs its own kind: a fresh fake Slack for each
+    test, or one that keeps every post (`fake = own_fake(keep_posts=True)` at module level
+    overrides the shared one)."""
+
+    @pytest.fixture(scope=scope)
+    def fake() -> Iterator[FakeSlack]:
+        fake = FakeSlack(**options).start()
+        yield fake
+        fake.stop()
+
+    return fake
+
+
 def start_server(fake: FakeSlack, kb_dir: Path, data: Path, *, workers: int = 2,
                  **env: str | None) -> Server:
     """`advisor serve` (real gunicorn) on the fake Slack, its log and data in `data`; `env`

@@ -24,7 +24,7 @@ from bot.curation.gaps import gap_questions
 from bot.slack import values as v
 from knowledge import load_knowledge_base
 from tests.factories import Server, make_log
-from tests.slack.conftest import health
+from tests.slack.conftest import health, own_fake
 from tests.slack.fake_slack import Call, FakeSlack
 from tests.slack.payloads import (
     SECRET,
@@ -72,11 +72,7 @@ _names = itertools.count(1)
 # -- fixtures ---------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def fake() -> Iterator[FakeSlack]:
-    fake = FakeSlack().start()
-    yield fake
-    fake.stop()
+fake = own_fake()
 
 
 @pytest.fixture

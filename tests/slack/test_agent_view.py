@@ -7,7 +7,6 @@ Signed events as Slack sends them; the fake Slack keeps what the bot posts, so
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,7 +16,7 @@ from bot.slack.listeners.assistant import GREETING
 from bot.slack.listeners.messages import THINKING
 from bot.slack.thread_context import CONTEXT_EVENT
 from tests.factories import Server
-from tests.slack.conftest import start_server
+from tests.slack.conftest import own_fake, start_server
 from tests.slack.fake_slack import FakeSlack
 from tests.slack.payloads import (
     assistant_thread_event,
@@ -32,11 +31,7 @@ pytestmark = pytest.mark.timeout(120)
 _dms = itertools.count(1)
 
 
-@pytest.fixture(scope="module")
-def fake() -> Iterator[FakeSlack]:
-    fake = FakeSlack(keep_posts=True).start()
-    yield fake
-    fake.stop()
+fake = own_fake("module", keep_posts=True)
 
 
 @pytest.fixture(scope="module")

@@ -9,17 +9,14 @@ import pytest
 from bot.settings import Settings
 from bot.slack.channel_posts import ChannelPosts
 from bot.slack.web import make_client
+from tests.slack.conftest import own_fake
 from tests.slack.fake_slack import Failure, FakeSlack
 from tests.waiting import eventually
 
 logger = logging.getLogger("test.channel_posts")
 
 
-@pytest.fixture
-def fake():
-    fake = FakeSlack().start()
-    yield fake
-    fake.stop()
+fake = own_fake()
 
 
 @pytest.fixture

@@ -19,6 +19,7 @@ from bot.log.db import make_engine, normalize_url, upgrade
 from tests.factories import Server
 from tests.log.conftest import pg_admin, pg_database  # noqa: F401 (fixtures)
 from tests.log.outage import TcpProxy
+from tests.slack.conftest import own_fake
 from tests.slack.fake_slack import FakeSlack
 from tests.slack.payloads import SECRET, event_body, mention, message, signed_headers
 
@@ -26,11 +27,7 @@ pytestmark = pytest.mark.timeout(180)
 _channels = itertools.count(1)
 
 
-@pytest.fixture
-def fake() -> Iterator[FakeSlack]:
-    fake = FakeSlack(keep_posts=True).start()
-    yield fake
-    fake.stop()
+fake = own_fake(keep_posts=True)
 
 
 @pytest.fixture

@@ -25,7 +25,7 @@ from bot.slack import values as v
 from knowledge import load_knowledge_base
 from tests.factories import Server, make_log
 from tests.log.conftest import pg_admin, pg_database  # noqa: F401 (fixtures)
-from tests.slack.conftest import health
+from tests.slack.conftest import health, own_fake
 from tests.slack.fake_slack import FakeSlack
 from tests.slack.payloads import (
     SECRET,
@@ -55,11 +55,7 @@ pytestmark = pytest.mark.timeout(240)
 _channels = itertools.count(1)
 
 
-@pytest.fixture
-def fake() -> Iterator[FakeSlack]:
-    fake = FakeSlack().start()
-    yield fake
-    fake.stop()
+fake = own_fake()
 
 
 @pytest.fixture
