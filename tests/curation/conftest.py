@@ -17,11 +17,9 @@ ADMIN = "U0ADMIN01"
 OWNER = "U0OWNER01"
 SOMEONE = "U0SOMEONE"
 
-# Questions about an internal tool the shipped base has never heard of: the advisor abstains
-# (test_loop checks it first; "Zephyrix double-booked the Quellmoor crews" sits on the
-# answer line, 0.20 for communication, so it is not one of them).
+# Questions about an internal tool the shipped base has never heard of: the advisor abstains.
 ZEPHYRIX = (
-    "Zephyrix double-booked the Quellmoor crews again",
+    "Zephyrix double-booked the Quellmoor crews",
     "Quellmoor crews double-booked by Zephyrix again",
     "why does Zephyrix double-book Quellmoor every week",
     "Zephyrix double bookings at Quellmoor again?",
