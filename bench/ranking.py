@@ -64,32 +64,38 @@ def main() -> None:
 
 def nearest_scan(dev: Path) -> None:
     """Development-set and cross-validated figures, and the scan's work, per share of
-    situations above which a feature is left out of the nearest-situation scan (`touched`:
-    stored values one dev question reads)."""
+    situations above which a feature is left out of the nearest-situation scan (`max_df`)
+    and per number of a question's heaviest features the scan reads (`terms`, 0: all);
+    `touched`: stored values one dev question reads, centroids and situations."""
     import numpy as np
 
     from bot.advisor import Advisor, training_set
     from bot.evaluation import cross_validate_kb, evaluate_advisor, read_labelled
     from classifiers.matcher import Matcher, ModelParams
-    from classifiers.ranker import RankerParams
+    from classifiers.ranker import RankerParams, _heaviest_per_row
     from knowledge import load_knowledge_base
 
     kb = load_knowledge_base()
     data = read_labelled(dev)
-    print(f"{'max_df':>6} {'scan nnz':>9} {'touched':>8} | dev: {'top-1':>6} {'hit@1':>6} "
-          f"{'hit@3':>6} {'MRR':>6} | 5-fold: {'top-1':>6} {'hit@1':>6} {'hit@3':>6} {'MRR':>6}")
-    for max_df in (1.0, 0.15, 0.08, 0.04):
-        params = ModelParams(ranker=dataclasses.replace(RankerParams(), nearest_max_df=max_df))
+    print(f"{'max_df':>6} {'terms':>5} {'scan nnz':>9} {'touched':>8} | dev: {'top-1':>6} "
+          f"{'hit@1':>6} {'hit@3':>6} {'MRR':>6} | 5-fold: {'top-1':>6} {'hit@1':>6} "
+          f"{'hit@3':>6} {'MRR':>6}")
+    for max_df, terms in ((1.0, 0), (0.08, 0), (1.0, 60), (0.2, 60), (0.08, 120), (0.08, 60),
+                          (0.08, 40)):
+        params = ModelParams(ranker=dataclasses.replace(
+            RankerParams(), nearest_max_df=max_df, nearest_query_terms=terms))
         matcher = Matcher(params).fit(training_set(kb))
         d = evaluate_advisor(Advisor(kb, matcher), data)
         cv = cross_validate_kb(kb, folds=5, params=params)
         x = matcher.transform(data.texts)
-        scan = matcher.ranker._scan_t
-        touched = np.diff(scan.indptr)[x.indices].sum() / x.shape[0]
-        print(f"{max_df:6.2f} {matcher.ranker.nearest_scan_size:9,d} {touched:8,.0f} | "
+        r = matcher.ranker
+        touched = (np.diff(r._centroids_t.indptr)[x.indices].sum() + np.diff(
+            r._situations_t.indptr)[_heaviest_per_row(x, terms).indices].sum()) / x.shape[0]
+        print(f"{max_df:6.2f} {terms:5d} {r.nearest_scan_size:9,d} {touched:8,.0f} | "
               f"{d.topics.accuracy_in_scope:11.3f} {d.ranking.hit_at_1:6.3f} {d.ranking.hit_at_3:6.3f} "
               f"{d.ranking.mrr:6.3f} | {cv.topics.accuracy_in_scope:14.3f} {cv.ranking.hit_at_1:6.3f} "
               f"{cv.ranking.hit_at_3:6.3f} {cv.ranking.mrr:6.3f}", flush=True)
+
 
 if __name__ == "__main__":
     main()

@@ -10,7 +10,7 @@ from typing import Any
 
 from knowledge.errors import AdvisorError
 
-FORMAT = 5
+FORMAT = 6
 """The layout of what `save_model` pickles. Bump it whenever a pickled class (the topic model,
 its compiled vectorizers, the entry ranker) changes its attributes, so that models saved by
 an older version are refused and retrained instead of failing, or worse, answering wrongly."""

@@ -10,7 +10,6 @@ ids are cached per word. Tests check the output against scikit-learn's own `tran
 
 from __future__ import annotations
 
-import math
 import re
 import unicodedata
 from array import array
@@ -50,9 +49,21 @@ def char_wb_grams(word: str, min_n: int, max_n: int) -> list[str]:
 
 
 def row_sums(a: np.ndarray) -> np.ndarray:
-    """Each row's sum, exactly rounded (`math.fsum`), as a column: the same for a row whether
-    it is summed alone or in a batch, so batch answers equal single answers to the bit."""
-    return np.array([math.fsum(row) for row in a.tolist()], dtype=np.float64).reshape(-1, 1)
+    """Each row's sum as a column, added column by column in a fixed order: the same for a
+    row whether it is summed alone or in a batch, so batch answers equal single answers to
+    the bit (NumPy's own reduction may group a row's terms differently with the batch's
+    layout). A dozen topics: a dozen vector additions, far cheaper than a sum per row."""
+    out = np.zeros(a.shape[0], dtype=np.float64)
+    for column in a.T:
+        out += column
+    return out.reshape(-1, 1)
+
+
+def sorted_unique(a: np.ndarray) -> np.ndarray:
+    """The distinct values of `a`, ascending: `np.unique` by sorting, which for the few
+    thousand indices of a block of questions is twenty times faster than NumPy 2's hashing."""
+    s = np.sort(a)
+    return s[np.concatenate(([True], s[1:] != s[:-1]))] if len(s) else s
 
 
 def l2_normalize(x: sparse.spmatrix) -> sparse.csr_matrix:
