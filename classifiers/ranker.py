@@ -196,7 +196,8 @@ class EntryRanker:
                 score[:, has] += w * np.take_along_axis(grid, near[..., None], axis=2)[..., 0]
                 nearest[lo:lo + ROW_BLOCK, has] = near
             elif self._situations is not None:
-                self._shortlisted(block, centroid, score, nearest[lo:lo + ROW_BLOCK])
+                self._shortlisted(_heaviest_per_row(block, self.params.nearest_query_terms),
+                                  centroid, score, nearest[lo:lo + ROW_BLOCK])
             else:  # no situations at all: the centroid is the whole match
                 score += w * centroid
             out[lo:lo + ROW_BLOCK] = score

@@ -53,3 +53,37 @@ def test_a_large_base_scores_shortlisted_situations_like_the_full_scan(monkeypat
         best = int(np.argmax(full_match[row]))
         assert int(np.argmax(large_match[row])) == best
         assert large_near[row, best] == full_near[row, best]
+
+
+def test_heaviest_per_row_keeps_each_rows_largest_values_and_their_ties():
+    from scipy import sparse
+
+    from classifiers.ranker import _heaviest_per_row
+
+    x = sparse.csr_matrix(np.array([[0.1, 0.5, 0.0, 0.3, 0.3, 0.2],
+                                    [0.0, 0.0, 0.9, 0.0, 0.0, 0.0],
+                                    [0.4, 0.1, 0.2, 0.3, 0.0, 0.6]], dtype=np.float32))
+    kept = _heaviest_per_row(x, 2).toarray()
+    assert kept.tolist() == np.array([[0, 0.5, 0, 0.3, 0.3, 0],   # a tie for second: both kept
+                                      [0, 0, 0.9, 0, 0, 0],
+                                      [0.4, 0, 0, 0, 0, 0.6]], dtype=np.float32).tolist()
+    # a row comes out the same alone as in a batch, and 0 keeps everything
+    for r in range(3):
+        assert (_heaviest_per_row(x[r], 2).toarray() == kept[r]).all()
+    assert (_heaviest_per_row(x, 0).toarray() == x.toarray()).all()
+
+
+def test_the_nearest_scan_reads_a_long_questions_heaviest_features_only():
+    featurizer = Featurizer().fit(TEXTS)
+    short = featurizer.transform(["dpia"])
+    long = featurizer.transform(["staff fear redundancy and the dpo blocks storing citizen "
+                                 "addresses because gdpr says the data must stay in the country"])
+    terms = 20
+    assert short.nnz <= terms < long.nnz
+    pruned, every = (EntryRanker(RankerParams(nearest_query_terms=n, nearest_max_df=1.0))
+                     .fit(ITEMS, featurizer.transform) for n in (terms, 0))
+    # a question with no more features than that is scored exactly as before
+    assert (pruned.match(short)[0] == every.match(short)[0]).all()
+    # a longer one: the centroid part is the same, the nearest situation counts fewer features
+    p, e = pruned.match(long)[0], every.match(long)[0]
+    assert (p <= e + 1e-6).all() and (p < e - 1e-6).any()
