@@ -29,10 +29,10 @@ from classifiers.ranker import RankerParams  # noqa: E402
 from classifiers.topic import ClassifierParams  # noqa: E402
 from knowledge import load_knowledge_base  # noqa: E402
 
-FIRST = {"features": FeatureParams(char_ngrams=(2, 5)),
+FIRST = {"features": FeatureParams(char_ngrams=(2, 5), classifier_word_scale=1.0),
          "classifier": ClassifierParams(C=10.0)}
 """The first design's featurizer and classifier (character 2–5-grams, C=10)."""
-FIRST_RANKER = {"topic_weight": 0.5}
+FIRST_RANKER = {"topic_weight": 0.5, "nearest_query_terms": 0}
 DESIGNS = {
     "topic first, centroid within the topic (v1)": ModelParams(
         **FIRST, ranker=RankerParams(nearest_weight=0.0, topic_weight=8.0), entry_evidence=0.0),
@@ -43,8 +43,14 @@ DESIGNS = {
     "… + entry evidence (3) in the topic decision": ModelParams(
         **FIRST, ranker=RankerParams(**FIRST_RANKER), entry_evidence=3.0),
     "… + evidence 8, character 3–5-grams, C=30": ModelParams(
+        features=FeatureParams(classifier_word_scale=1.0),
         ranker=RankerParams(**FIRST_RANKER)),
-    "… + topic weight 0.2 in the ranking (chosen)": ModelParams(),
+    "… + topic weight 0.2 in the ranking": ModelParams(
+        features=FeatureParams(classifier_word_scale=1.0),
+        ranker=RankerParams(nearest_query_terms=0)),
+    "… + nearest scan on a question's 60 heaviest features": ModelParams(
+        features=FeatureParams(classifier_word_scale=1.0)),
+    "… + the classifier's words × 1.5 (chosen)": ModelParams(),
 }
 
 
