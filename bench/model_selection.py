@@ -29,7 +29,7 @@ from classifiers.ranker import RankerParams  # noqa: E402
 from classifiers.topic import ClassifierParams  # noqa: E402
 from knowledge import load_knowledge_base  # noqa: E402
 
-FIRST = {"features": FeatureParams(char_ngrams=(2, 5), classifier_word_scale=1.0),
+FIRST = {"features": FeatureParams(char_ngrams=(2, 5)),
          "classifier": ClassifierParams(C=10.0)}
 """The first design's featurizer and classifier (character 2–5-grams, C=10)."""
 FIRST_RANKER = {"topic_weight": 0.5, "nearest_query_terms": 0}
@@ -43,14 +43,12 @@ DESIGNS = {
     "… + entry evidence (3) in the topic decision": ModelParams(
         **FIRST, ranker=RankerParams(**FIRST_RANKER), entry_evidence=3.0),
     "… + evidence 8, character 3–5-grams, C=30": ModelParams(
-        features=FeatureParams(classifier_word_scale=1.0),
         ranker=RankerParams(**FIRST_RANKER)),
     "… + topic weight 0.2 in the ranking": ModelParams(
-        features=FeatureParams(classifier_word_scale=1.0),
         ranker=RankerParams(nearest_query_terms=0)),
-    "… + nearest scan on a question's 60 heaviest features": ModelParams(
-        features=FeatureParams(classifier_word_scale=1.0)),
-    "… + the classifier's words × 1.5 (chosen)": ModelParams(),
+    "… + nearest scan on a question's 60 heaviest features (chosen)": ModelParams(),
+    "… + the classifier's words × 1.5 (not adopted)": ModelParams(
+        features=FeatureParams(classifier_word_scale=1.5)),
 }
 
 

@@ -55,15 +55,15 @@ def test_dev_sets_never_feed_the_knowledge_base(shipped_advisor: Advisor):
 
 
 def test_topic_top1_on_in_scope_dev_messages(dev):
-    # measured 0.906 (plain 0.888, informal 0.924), top-3 0.970: the line of 0.90 holds
-    # with one question to spare
+    # measured 0.902 (plain 0.888, informal 0.917), top-3 0.970: the line of 0.90
+    # holds, with no question to spare
     assert dev.topics.accuracy_in_scope >= 0.90
     assert dev.topic_top3 >= 0.96
     assert all(acc >= 0.87 for _, acc, _ in dev.by_style)
 
 
 def test_right_entry_is_in_the_top_three(dev):
-    # measured hit@1 0.792, hit@3 0.940, MRR 0.862
+    # measured hit@1 0.792, hit@3 0.936, MRR 0.861
     assert dev.ranking.hit_at_3 >= 0.92
     assert dev.ranking.hit_at_1 >= 0.78 and dev.ranking.mrr >= 0.85
 
