@@ -47,8 +47,6 @@ DESIGNS = {
     "… + topic weight 0.2 in the ranking": ModelParams(
         ranker=RankerParams(nearest_query_terms=0)),
     "… + nearest scan on a question's 60 heaviest features (chosen)": ModelParams(),
-    "… + the classifier's words × 1.5 (not adopted)": ModelParams(
-        features=FeatureParams(classifier_word_scale=1.5)),
 }
 
 

@@ -44,13 +44,10 @@ class FeatureParams:
     """How much the word block counts against the character block (both L2-normalised):
     words carry a topic's vocabulary, character n-grams its typos and inflections. 1.5 gained
     0.35 points of cross-validated topic top-1 but split questions that differ only in
-    inflections ("double books", "double booking") into different gap clusters."""
-    classifier_word_scale: float = 1.0
-    """The topic classifier's view of the same rows: word columns multiplied by this (the
-    ranker and gap clustering read the rows as they are). Cross-validated, 1.5 lifts topic
-    top-1 by 0.3 points and hit@3 by 0.2 (`python bench/model_selection.py`), but it leans on
-    the known words of a question full of unknown names: "Zephyrix double-booked the
-    Quellmoor crews" is then answered (communication, 0.21) instead of declined. Left at 1."""
+    inflections ("double books", "double booking") into different gap clusters. Scaling the
+    word columns ×1.5 for the topic classifier alone (the ranker and clustering reading the
+    plain rows) gained 0.3 points but answered questions made of unknown names instead of
+    declining them ("Zephyrix double-booked the Quellmoor crews": communication, 0.21)."""
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -98,15 +95,6 @@ class Featurizer:
     @property
     def is_fitted(self) -> bool:
         return bool(self._blocks)
-
-    def for_classifier(self, x: sparse.csr_matrix) -> sparse.csr_matrix:
-        """Rows of `transform` as the topic classifier reads them (`classifier_word_scale`)."""
-        scale = self.params.classifier_word_scale
-        if scale == 1.0:
-            return x
-        n_words = len(self.word_block.vocabulary)
-        data = np.where(x.indices < n_words, x.data * np.float32(scale), x.data).astype(x.dtype)
-        return sparse.csr_matrix((data, x.indices, x.indptr), shape=x.shape)
 
     @property
     def n_features(self) -> int:

@@ -74,8 +74,7 @@ class Matcher:
             raise ValueError("fit needs as many labels as texts, and at least one of each")
         x = self.featurizer.fit_transform(data.texts)
         weights = None if data.weights is None else np.asarray(data.weights, dtype=np.float64)
-        self.classifier.fit(self.featurizer.for_classifier(x), data.labels,
-                            sample_weight=weights)
+        self.classifier.fit(x, data.labels, sample_weight=weights)
         row = {}
         for i, text in enumerate(data.texts):
             row.setdefault(text, i)
@@ -112,7 +111,7 @@ class Matcher:
         classes = list(self.classifier.classes_)
         if NONE_LABEL not in classes:
             return np.zeros(x.shape[0])
-        return self.classifier.proba(self.featurizer.for_classifier(x))[:, classes.index(NONE_LABEL)]
+        return self.classifier.proba(x)[:, classes.index(NONE_LABEL)]
 
     def meaning(self, texts: Sequence[str], *, top: int = 3, power: float = 4.0,
                 lexical: float = 0.5, sure_match: float = 0.3) -> sparse.csr_matrix:
@@ -149,7 +148,7 @@ class Matcher:
             return []
         x = self.featurizer.transform(texts)
         matched = self.ranker.match(x)
-        raw = self.classifier.proba(self.featurizer.for_classifier(x))
+        raw = self.classifier.proba(x)
         proba = self.reshape(raw, self.ranker.best_per_group(matched[0]))
         predictions = self.policy.decide_many(raw, self.classifier.classes_, proba)
         col = {c: i for i, c in enumerate(self.classifier.classes_)}
