@@ -25,10 +25,14 @@ from classifiers.vectorize import l2_normalize, sorted_unique
 _NO_SITUATION = np.iinfo(np.intp).max
 _scratch = threading.local()
 """A zeroed, feature-sized vector per thread for scoring shortlisted situations (left zeroed)."""
-ROW_BLOCK = 16
-"""Questions scored at once. A block's product reads the scan rows of every feature any of
-its questions uses, for each question: past 16 questions that union costs more than the
-per-call overhead it saves (`python bench/advise.py --row-blocks`: 16 was fastest of 1 to 256)."""
+ROW_BLOCK = 64
+"""Questions scored at once (`python bench/advise.py --row-blocks` times 1 to 256)."""
+DENSE_CENTROIDS_BYTES = 64 * 2**20
+"""Up to this size (features × entries, float32) the centroids are also held dense, built
+after fitting and after loading, never saved: a question's product with them then reads
+just its own features' rows, three to four times faster than gathering sparse rows (the
+shipped base: 42 MB, built before the fork, so batch and server workers share it). Larger
+bases keep only the sparse matrix."""
 FULL_SCAN = 20_000
 """Up to this many situations, every situation is scored for every question. Beyond it (a
 very large base), only the situations of the `SHORTLIST` entries whose centroids match best,
@@ -101,6 +105,7 @@ class EntryRanker:
         self.groups: tuple[str, ...] = ()
         self._entry_group: np.ndarray | None = None
         self._centroids_t: sparse.csr_matrix | None = None  # features × entries
+        self._centroids_dense: np.ndarray | None = None  # the same, dense, if small enough
         self._situations_t: sparse.csr_matrix | None = None  # features × situations (full scan)
         self.nearest_scan_size = 0
         """Stored values the nearest-situation part of a full scan reads."""
@@ -159,6 +164,7 @@ class EntryRanker:
         elif s is not None:
             situations_t = s.T.tocsr().astype(np.float32)
         self._centroids_t = centroids.T.tocsr().astype(np.float32)
+        self._densify()
         self._situations_t = situations_t
         self.nearest_scan_size = situations_t.nnz
         self._counts = counts
@@ -174,6 +180,27 @@ class EntryRanker:
     def is_fitted(self) -> bool:
         return self._centroids_t is not None
 
+    def __getstate__(self) -> dict[str, object]:
+        state = self.__dict__.copy()
+        state["_centroids_dense"] = None  # rebuilt on load: 42 MB a model file needn't hold
+        return state
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        self.__dict__.update(state)
+        self._densify()
+
+    def _densify(self) -> None:
+        c = self._centroids_t
+        small = c is not None and c.shape[0] * c.shape[1] * 4 <= DENSE_CENTROIDS_BYTES
+        self._centroids_dense = c.toarray() if small else None
+
+    def _centroid_scores(self, block: sparse.csr_matrix) -> np.ndarray:
+        """`block @ centroids` as a dense float32 array (questions × entries)."""
+        if self._centroids_dense is not None:
+            return np.asarray(block @ self._centroids_dense, dtype=np.float32)
+        assert self._centroids_t is not None
+        return _product(block, self._centroids_t)
+
     def match(self, x: sparse.csr_matrix) -> tuple[np.ndarray, np.ndarray]:
         """(match scores, nearest-situation indices), each questions × entries."""
         if self._centroids_t is None or self._situations_t is None or self._starts is None:
@@ -186,11 +213,11 @@ class EntryRanker:
         assert has is not None and self._grid is not None
         for lo in range(0, x.shape[0], ROW_BLOCK):
             block = x if x.shape[0] <= ROW_BLOCK else x[lo:lo + ROW_BLOCK]
-            centroid = _product(block, self._centroids_t)
+            centroid = self._centroid_scores(block)
             score = (1.0 - w) * centroid
             if self._situations_t.shape[1]:
-                sims = _product(_heaviest_per_row(block, self.params.nearest_query_terms),
-                                self._situations_t)
+                query = _heaviest_per_row(block, self.params.nearest_query_terms)
+                sims = (query @ self._situations_t).toarray()
                 # each entry's situations side by side; argmax finds the first that reaches
                 # the entry's best (a repeated last situation never comes first)
                 grid = sims[:, self._grid]

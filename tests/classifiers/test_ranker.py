@@ -87,3 +87,29 @@ def test_the_nearest_scan_reads_a_long_questions_heaviest_features_only():
     # a longer one: the centroid part is the same, the nearest situation counts fewer features
     p, e = pruned.match(long)[0], every.match(long)[0]
     assert (p <= e + 1e-6).all() and (p < e - 1e-6).any()
+
+
+def test_dense_centroids_score_like_the_sparse_ones_and_are_not_saved(monkeypatch):
+    import pickle
+
+    import classifiers.ranker as ranker_module
+
+    featurizer = Featurizer().fit(TEXTS)
+    questions = featurizer.transform(["fear of redundancy", "the dpo blocks storing addresses",
+                                      "gdpr and citizen data", "zzz"])
+    ranker = EntryRanker().fit(ITEMS, featurizer.transform)
+    dense_match, dense_near = ranker.match(questions)
+    assert ranker._centroids_dense is not None
+    assert ranker.__getstate__()["_centroids_dense"] is None  # not stored in a model file
+    loaded = pickle.loads(pickle.dumps(ranker))
+    assert loaded._centroids_dense is not None  # rebuilt on load
+    assert (loaded.match(questions)[0] == dense_match).all()
+    monkeypatch.setattr(ranker_module, "DENSE_CENTROIDS_BYTES", 0)
+    sparse_only = EntryRanker().fit(ITEMS, featurizer.transform)
+    sparse_match, sparse_near = sparse_only.match(questions)
+    assert sparse_only._centroids_dense is None
+    assert np.allclose(dense_match, sparse_match, atol=1e-6)
+    assert (dense_near == sparse_near).all()
+    # a question scores the same alone as in a block
+    for r in range(questions.shape[0]):
+        assert (ranker.match(questions[r])[0] == dense_match[r]).all()
