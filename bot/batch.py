@@ -7,6 +7,7 @@ two chunks in flight per worker so memory stays bounded however long the input i
 
 from __future__ import annotations
 
+import gc
 import itertools
 import multiprocessing
 import os
@@ -48,11 +49,16 @@ def answer_stream(advisor: Advisor, lines: Iterable[str], write: Callable[[str],
         for c in itertools.chain(head, chunks):
             write(_answer_chunk(c))
         return
-    with multiprocessing.get_context("fork").Pool(jobs) as pool:
-        pending: deque = deque()
-        for c in itertools.chain(head, chunks):
-            pending.append(pool.apply_async(_answer_chunk, (c,)))
-            if len(pending) >= 2 * jobs:
+    gc.freeze()  # the loaded model moves out of the collector's sight: workers never touch
+    # (and so never copy) its pages when they collect, and each collection has less to scan
+    try:
+        with multiprocessing.get_context("fork").Pool(jobs) as pool:
+            pending: deque = deque()
+            for c in itertools.chain(head, chunks):
+                pending.append(pool.apply_async(_answer_chunk, (c,)))
+                if len(pending) >= 2 * jobs:
+                    write(pending.popleft().get())
+            while pending:
                 write(pending.popleft().get())
-        while pending:
-            write(pending.popleft().get())
+    finally:
+        gc.unfreeze()
