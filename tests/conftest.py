@@ -9,6 +9,7 @@ import pytest
 
 from knowledge import DEFAULT_KB_PATH
 from knowledge.synthetic import write_synthetic_kb
+from tests.factories import seed_model_cache
 
 DATA = Path(__file__).parent / "data"
 
@@ -41,3 +42,18 @@ def shipped_advisor():
     from bot.advisor import Advisor
 
     return Advisor.load()
+
+
+@pytest.fixture(scope="session")
+def shipped_model(tmp_path_factory: pytest.TempPathFactory, shipped_advisor) -> Path:
+    """The shipped base's model, trained once per test process and saved as the model cache
+    names it (`model-<base version>.pkl`), for `seed_model_cache`."""
+    path = tmp_path_factory.mktemp("shipped-model") / f"model-{shipped_advisor.kb.version}.pkl"
+    shipped_advisor.save(path)
+    return path
+
+
+@pytest.fixture
+def shipped_data_dir(tmp_path: Path, shipped_model: Path) -> Path:
+    """A fresh data folder whose model cache already holds the shipped base's model."""
+    return seed_model_cache(tmp_path / "data", shipped_model)

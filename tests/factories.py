@@ -14,6 +14,7 @@ import html
 import http.client
 import os
 import re
+import shutil
 import socket
 import subprocess
 import sys
@@ -224,3 +225,12 @@ def scenario_env(*, slack_api_url: str, kb_dir: Path, data: Path, secret: str) -
         "ADVISOR_KB_PATH": str(kb_dir), "ADVISOR_ADMINS": "UADMIN0001",
         "LOG_HMAC_SECRET": "scenario-secret",
     }
+
+
+def seed_model_cache(data_dir: Path, model: Path) -> Path:
+    """Put `model` in `data_dir`'s model cache, as if the advisor had run there before: a
+    test of the shipped base then loads it instead of training again. Returns `data_dir`."""
+    models = data_dir / "models"
+    models.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(model, models / model.name)
+    return data_dir

@@ -209,10 +209,10 @@ def test_chat_answers_until_quit(synthetic_kb_dir: Path, tmp_path: Path):
     assert banner.startswith("Transformation Advisor") and len(banner) <= 80
 
 
-def test_chat_opens_strategies_by_number_lists_entries_and_suggests_ids(tmp_path: Path):
+def test_chat_opens_strategies_by_number_lists_entries_and_suggests_ids(shipped_data_dir: Path):
     run = _script("chat", stdin="staff at the benefits office fear the chatbot will take their jobs\n"
                   "2\nentries\nchecklist hypercare-after-golive\nchecklist zzzz-nothing\nquit\n",
-                  env={"ADVISOR_DATA_DIR": str(tmp_path)})
+                  env={"ADVISOR_DATA_DIR": str(shipped_data_dir)})
     assert run.returncode == 0, run.stderr
     out = run.stdout
     assert "Also worth a look" in out and "Type 2 or 3 to open one." in out
@@ -223,8 +223,8 @@ def test_chat_opens_strategies_by_number_lists_entries_and_suggests_ids(tmp_path
     assert "no topic or entry 'zzzz-nothing'" in out
 
 
-def test_chat_choice_answers_within_the_topic_and_is_logged(tmp_path: Path):
-    env = {"ADVISOR_DATA_DIR": str(tmp_path)}
+def test_chat_choice_answers_within_the_topic_and_is_logged(shipped_data_dir: Path):
+    env = {"ADVISOR_DATA_DIR": str(shipped_data_dir)}
     run = _script("chat", stdin="new system\na\nquit\n", env=env)
     assert run.returncode == 0, run.stderr
     assert "Type a/b" in run.stdout, run.stdout  # a vague question gets a clarifying choice
@@ -235,8 +235,8 @@ def test_chat_choice_answers_within_the_topic_and_is_logged(tmp_path: Path):
     assert "chose_topic" in export.stdout
 
 
-def test_ask_topic_answers_within_it_and_show_prints_a_strategy(tmp_path: Path):
-    env = {"ADVISOR_DATA_DIR": str(tmp_path)}
+def test_ask_topic_answers_within_it_and_show_prints_a_strategy(shipped_data_dir: Path):
+    env = {"ADVISOR_DATA_DIR": str(shipped_data_dir)}
     run = _script("ask", "--json", "--topic", "training-skills", "people are worried about the system",
                   env=env)
     assert run.returncode == 0, run.stderr
@@ -341,8 +341,8 @@ def test_chat_edits_lines_and_recalls_history_at_a_terminal(synthetic_kb_dir: Pa
 
 
 def test_chat_saves_a_question_for_a_person_only_when_confirmed_and_kb_requests_lists_it(
-        tmp_path: Path):
-    env = {"ADVISOR_DATA_DIR": str(tmp_path)}
+        shipped_data_dir: Path):
+    env = {"ADVISOR_DATA_DIR": str(shipped_data_dir)}
     question = "where is the printer on floor 3? mail jo.bloggs@example.org"
     # Given an abstained question, the user declines once, then confirms
     run = _script("chat", stdin=f"{question}\nask a person\nn\nask a person\ny\nquit\n", env=env)

@@ -11,7 +11,7 @@ from bot.answer import Answer
 from bot.live import LiveAdvisor
 from bot.log import ConversationLog, ExchangeIn
 from bot.settings import Settings, load_settings
-from tests.factories import make_log
+from tests.factories import make_log, seed_model_cache
 
 ADMIN = "U0ADMIN01"
 OWNER = "U0OWNER01"
@@ -64,7 +64,8 @@ def synthetic_live(kb_copy: Path, data_dir: Path) -> Iterator[LiveAdvisor]:
 
 
 @pytest.fixture
-def shipped_live(shipped_kb_copy: Path, data_dir: Path) -> Iterator[LiveAdvisor]:
+def shipped_live(shipped_kb_copy: Path, data_dir: Path, shipped_model: Path) -> Iterator[LiveAdvisor]:
+    seed_model_cache(data_dir, shipped_model)  # the copy has the shipped base's version
     live = LiveAdvisor.load(shipped_kb_copy, cache_dir=data_dir / "models")
     yield live
     live.close()
