@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from array import array
+from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any, NamedTuple
 
@@ -223,21 +224,21 @@ def fit_tfidf(docs: Sequence[str], *, analyzer: str, ngram_range: tuple[int, int
     probe = CompiledTfidf(analyzer=analyzer, ngram_range=ngram_range, lowercase=lowercase,
                           accents=accents, token_pattern=token_pattern, vocabulary={},
                           idf=np.zeros(0), sublinear=True)
-    grams: dict[str, int] = {}
-    add = grams.setdefault
+    grams = _ids_on_sight()
+    gram_id = grams.__getitem__
     if analyzer == "char_wb":
-        words: dict[str, int] = {}
-        word_id = words.setdefault
+        words = _ids_on_sight()
+        word_id = words.__getitem__
         cols = array("i")
         ptr = array("q", [0])
         for doc in docs:
-            cols.extend([word_id(w, len(words)) for w in _WHITE.sub(" ", probe._preprocess(doc)).split()])
+            cols.fromlist(list(map(word_id, _WHITE.sub(" ", probe._preprocess(doc)).split())))
             ptr.append(len(cols))
         doc_words = _counts(cols, ptr, len(words))
         gcols = array("i")
         gptr = array("q", [0])
-        for word in words:  # insertion order is id order
-            gcols.extend([add(g, len(grams)) for g in char_wb_grams(word, *ngram_range)])
+        for word in list(words):  # insertion order is id order
+            gcols.fromlist(list(map(gram_id, char_wb_grams(word, *ngram_range))))
             gptr.append(len(gcols))
         counts = (doc_words @ _counts(gcols, gptr, len(grams))).tocsr()
     else:
@@ -247,10 +248,10 @@ def fit_tfidf(docs: Sequence[str], *, analyzer: str, ngram_range: tuple[int, int
         min_n, max_n = ngram_range
         for doc in docs:
             tokens = token_re.findall(probe._preprocess(doc))
-            found = list(tokens) if min_n == 1 else []
+            if min_n == 1:
+                cols.fromlist(list(map(gram_id, tokens)))
             for n in range(max(2, min_n), max_n + 1):
-                found += [" ".join(tokens[i : i + n]) for i in range(len(tokens) - n + 1)]
-            cols.extend([add(g, len(grams)) for g in found])
+                cols.fromlist(list(map(gram_id, map(" ".join, zip(*(tokens[k:] for k in range(n)))))))
             ptr.append(len(cols))
         counts = _counts(cols, ptr, len(grams))
     counts.sum_duplicates()
@@ -272,6 +273,14 @@ def fit_tfidf(docs: Sequence[str], *, analyzer: str, ngram_range: tuple[int, int
     x.data += 1
     x.data *= fitted.idf[x.indices]
     return fitted, l2_normalize(x)
+
+
+def _ids_on_sight() -> defaultdict[str, int]:
+    """A dict that gives each unseen key the next id as it is looked up (scikit-learn's
+    vocabulary idiom: the miss is handled in C, without a Python call per n-gram)."""
+    ids: defaultdict[str, int] = defaultdict()
+    ids.default_factory = ids.__len__
+    return ids
 
 
 def _counts(cols: array, ptr: array, width: int) -> sparse.csr_matrix:
