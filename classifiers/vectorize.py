@@ -251,7 +251,8 @@ def fit_tfidf(docs: Sequence[str], *, analyzer: str, ngram_range: tuple[int, int
             if min_n == 1:
                 cols.fromlist(list(map(gram_id, tokens)))
             for n in range(max(2, min_n), max_n + 1):
-                cols.fromlist(list(map(gram_id, map(" ".join, zip(*(tokens[k:] for k in range(n)))))))
+                shifted = (tokens[k:] for k in range(n))  # n-grams: the shorter lists end first
+                cols.fromlist(list(map(gram_id, map(" ".join, zip(*shifted, strict=False)))))
             ptr.append(len(cols))
         counts = _counts(cols, ptr, len(grams))
     counts.sum_duplicates()
