@@ -237,7 +237,7 @@ def fit_tfidf(docs: Sequence[str], *, analyzer: str, ngram_range: tuple[int, int
         doc_words = _counts(cols, ptr, len(words))
         gcols = array("i")
         gptr = array("q", [0])
-        for word in list(words):  # insertion order is id order
+        for word in words:  # insertion order is id order
             gcols.fromlist(list(map(gram_id, char_wb_grams(word, *ngram_range))))
             gptr.append(len(gcols))
         counts = (doc_words @ _counts(gcols, gptr, len(grams))).tocsr()
