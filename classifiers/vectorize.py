@@ -49,6 +49,16 @@ def char_wb_grams(word: str, min_n: int, max_n: int) -> list[str]:
     return grams
 
 
+def word_grams(tokens: list[str], min_n: int, max_n: int) -> list[str]:
+    """scikit-learn's word n-grams of a token list: the tokens (when `min_n` is 1), then the
+    pairs, and so on up to `max_n`."""
+    grams = list(tokens) if min_n == 1 else []
+    for n in range(max(2, min_n), max_n + 1):
+        shifted = (tokens[k:] for k in range(n))  # zip stops at the shortest: the last n-gram
+        grams += map(" ".join, zip(*shifted, strict=False))
+    return grams
+
+
 def row_sums(a: np.ndarray) -> np.ndarray:
     """Each row's sum as a column, added column by column in a fixed order: the same for a
     row whether it is summed alone or in a batch, so batch answers equal single answers to
@@ -147,12 +157,8 @@ class CompiledTfidf:
             for word in _WHITE.sub(" ", doc).split():
                 ids.extend(self._ids_of_word(word))
             return ids
-        tokens = self._token_re.findall(doc)
-        min_n, max_n = self.ngram_range
-        grams = list(tokens) if min_n == 1 else []
-        for n in range(max(2, min_n), max_n + 1):
-            grams += [" ".join(tokens[i : i + n]) for i in range(len(tokens) - n + 1)]
         get = self.vocabulary.get
+        grams = word_grams(self._token_re.findall(doc), *self.ngram_range)
         return [i for i in map(get, grams) if i is not None]
 
     def transform(self, docs: Sequence[str]) -> sparse.csr_matrix:
@@ -245,14 +251,9 @@ def fit_tfidf(docs: Sequence[str], *, analyzer: str, ngram_range: tuple[int, int
         cols = array("i")
         ptr = array("q", [0])
         token_re = re.compile(token_pattern)
-        min_n, max_n = ngram_range
         for doc in docs:
             tokens = token_re.findall(probe._preprocess(doc))
-            if min_n == 1:
-                cols.fromlist(list(map(gram_id, tokens)))
-            for n in range(max(2, min_n), max_n + 1):
-                shifted = (tokens[k:] for k in range(n))  # n-grams: the shorter lists end first
-                cols.fromlist(list(map(gram_id, map(" ".join, zip(*shifted, strict=False)))))
+            cols.fromlist(list(map(gram_id, word_grams(tokens, *ngram_range))))
             ptr.append(len(cols))
         counts = _counts(cols, ptr, len(grams))
     counts.sum_duplicates()
