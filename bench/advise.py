@@ -27,7 +27,8 @@ DEV_SET = ROOT / "tests" / "data" / "dev_set.yaml"
 
 
 def _questions(kb_path: Path | None, n: int, seed: int = 1) -> list[str]:
-    """Realistic questions: the dev set for the shipped base, shuffled situations otherwise."""
+    """Realistic questions drawn with repeats, as in a replayed log: the dev set for the
+    shipped base, shuffled situations otherwise."""
     import yaml
 
     from knowledge import load_knowledge_base
@@ -44,6 +45,23 @@ def _questions(kb_path: Path | None, n: int, seed: int = 1) -> list[str]:
             pool.append(" ".join(words))
         pool += list(kb.out_of_scope)
     return [rng.choice(pool) for _ in range(n)]
+
+
+def _distinct_questions(kb_path: Path | None, n: int, seed: int = 3) -> list[str]:
+    """`n` different lines: the base's curated situations, each with its words shuffled
+    (a batch that never repeats itself, unlike a replayed log)."""
+    from knowledge import load_knowledge_base
+
+    rng = random.Random(seed)
+    situations = [s for e in load_knowledge_base(kb_path).entries for s in e.situations]
+    seen: dict[str, None] = {}
+    for _ in range(n * 20):
+        if len(seen) >= n:
+            break
+        words = rng.choice(situations).split()
+        rng.shuffle(words)
+        seen.setdefault(" ".join(words))
+    return list(seen)[:n]
 
 
 def measure_in_process(kb_path: str | None, n: int) -> dict[str, float]:
@@ -96,9 +114,10 @@ def _advisor_cmd() -> list[str]:
     return [sys.executable, "-c", "from bot.cli import main; main()"]
 
 
-def batch_throughput(kb_path: Path | None, n: int, env: dict[str, str]) -> dict[str, float]:
-    """Pipe `n` questions through `advisor ask --json`; questions/s with and without start-up."""
-    questions = _questions(kb_path, n, seed=2)
+def batch_throughput(kb_path: Path | None, questions: list[str], env: dict[str, str]
+                     ) -> dict[str, float]:
+    """Pipe `questions` through `advisor ask --json`; questions/s with and without start-up."""
+    n = len(questions)
     data = ("\n".join(questions) + "\n").encode()
     kb_args = ["--kb", str(kb_path)] if kb_path else []
     empty = subprocess.run([*_advisor_cmd(), "ask", "--json", *kb_args], input=b"",
@@ -114,7 +133,7 @@ def batch_throughput(kb_path: Path | None, n: int, env: dict[str, str]) -> dict[
     total = time.perf_counter() - t0
     lines = out.stdout.count(b"\n")
     assert lines == n, f"expected {n} answers, got {lines}"
-    return {"questions": n, "total_s": total, "startup_s": startup,
+    return {"questions": n, "distinct": len(set(questions)), "total_s": total, "startup_s": startup,
             "per_s_total": n / total, "per_s_steady": n / max(total - startup, 1e-9)}
 
 
@@ -179,14 +198,18 @@ def main() -> None:
     print(f"python {sys.version.split()[0]} · {os.cpu_count()} cores")
     for name, path in bases:
         r = _child(path, args.answers)
-        b = batch_throughput(path, args.batch, env)
+        b = batch_throughput(path, _questions(path, args.batch, seed=2), env)
+        d = batch_throughput(path, _distinct_questions(path, args.batch), env)
         print(f"\n== {name}: {r['entries']:,} entries, {r['situations']:,} situations")
         print(f"  training           {r['train_s'] * 1000:8.0f} ms   (load YAML {r['load_s'] * 1000:.0f} ms;"
               f" importing scikit-learn before it {r['import_sklearn_s'] * 1000:.0f} ms)")
         print(f"  one answer         p50 {r['p50_ms']:6.2f} ms   p99 {r['p99_ms']:6.2f} ms"
               f"   (n={args.answers})")
         print(f"  batch ask --json   {b['per_s_steady']:8,.0f} q/s steady   {b['per_s_total']:,.0f} q/s "
-              f"incl. start-up   ({b['questions']:,} lines, {b['total_s']:.1f} s)")
+              f"incl. start-up   ({b['questions']:,} lines, {b['distinct']:,} distinct, "
+              f"{b['total_s']:.1f} s)")
+        print(f"    every line new   {d['per_s_steady']:8,.0f} q/s steady   {d['per_s_total']:,.0f} q/s "
+              f"incl. start-up   ({d['questions']:,} lines, {d['total_s']:.1f} s)")
         print(f"  peak memory        {r['peak_rss_mb']:8.0f} MB  (train + answer, one process)")
     c = cold_start(env)
     print(f"\n== cold start of `advisor ask TEXT` (shipped base): median {c['median_s']:.2f} s, "

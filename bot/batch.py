@@ -1,8 +1,10 @@
 """Batch runs: questions from a stream in, one JSON line per answer out, in order.
 
-Answers are vectorised a chunk at a time; with more than one chunk, chunks are answered in
-worker processes forked after the model is loaded (one per core by default), with at most
-two chunks in flight per worker so memory stays bounded however long the input is.
+Answers are vectorised a chunk at a time; a line repeated within a chunk is answered and
+encoded once (a replayed log repeats its common questions; the answer depends on the text
+alone). With more than one chunk, chunks are answered in worker processes forked after the
+model is loaded (one per core by default), with at most two chunks in flight per worker so
+memory stays bounded however long the input is.
 """
 
 from __future__ import annotations
@@ -34,8 +36,12 @@ def _chunks(lines: Iterable[str], size: int) -> Iterator[list[str]]:
 
 
 def _answer_chunk(lines: list[str]) -> str:
+    """The chunk's JSON lines, each distinct line answered once."""
     assert _advisor is not None
-    return "".join(answer_json_line(a) + "\n" for a in _advisor.answer_many(lines, chunk=len(lines)))
+    distinct = list(dict.fromkeys(lines))
+    answers = _advisor.answer_many(distinct, chunk=len(distinct))
+    encoded = {line: answer_json_line(a) + "\n" for line, a in zip(distinct, answers, strict=True)}
+    return "".join(encoded[line] for line in lines)
 
 
 def answer_stream(advisor: Advisor, lines: Iterable[str], write: Callable[[str], object], *,

@@ -32,3 +32,21 @@ def test_empty_input_writes_nothing(advisor: Advisor):
     out = io.StringIO()
     answer_stream(advisor, [], out.write, jobs=2)
     assert out.getvalue() == ""
+
+
+def test_a_line_repeated_within_a_chunk_is_answered_once(advisor: Advisor, monkeypatch):
+    first, second = (e.situations[0] for e in advisor.kb.entries[:2])
+    lines = [first, second, first, "where is the printer", first, second]
+    asked: list[str] = []
+    answer_many = advisor.answer_many
+
+    def counting(texts, **kwargs):
+        texts = list(texts)
+        asked.extend(texts)
+        return answer_many(texts, **kwargs)
+
+    monkeypatch.setattr(advisor, "answer_many", counting)
+    out = io.StringIO()
+    answer_stream(advisor, lines, out.write, jobs=1)
+    assert asked == [first, second, "where is the printer"]
+    assert out.getvalue().splitlines() == [answer_json_line(advisor.answer(q)) for q in lines]
