@@ -111,9 +111,6 @@ class EntryRanker:
         """Stored values the nearest-situation part of a full scan reads."""
         self._starts: np.ndarray | None = None  # first situation row of each entry
         self._has_situations: np.ndarray | None = None
-        self._grid: np.ndarray | None = None
-        """Per entry with situations, the scan columns of its situations, padded to the
-        longest entry by repeating its last one: one gather gives every entry's best."""
         self._situations: sparse.csr_matrix | None = None  # situations × features, large bases
         self._counts: np.ndarray | None = None
 
@@ -170,10 +167,6 @@ class EntryRanker:
         self._counts = counts
         self._starts = starts
         self._has_situations = counts > 0
-        live = counts[counts > 0]
-        width = int(live.max()) if len(live) else 0
-        self._grid = (starts[counts > 0][:, None]
-                      + np.minimum(np.arange(width), live[:, None] - 1))
         return self
 
     @property
@@ -210,7 +203,11 @@ class EntryRanker:
         nearest = np.full((x.shape[0], n_entries), -1, dtype=np.intp)
         w = self.params.nearest_weight
         has = self._has_situations
-        assert has is not None and self._grid is not None
+        assert has is not None and self._counts is not None
+        # the entries with situations: where each one's situations start in the scan, and
+        # how many it has (an entry's situations are contiguous columns)
+        heads, sizes = self._starts[has], self._counts[has]
+        columns = np.arange(self._situations_t.shape[1])
         for lo in range(0, x.shape[0], ROW_BLOCK):
             block = x if x.shape[0] <= ROW_BLOCK else x[lo:lo + ROW_BLOCK]
             centroid = self._centroid_scores(block)
@@ -218,12 +215,12 @@ class EntryRanker:
             if self._situations_t.shape[1]:
                 query = _heaviest_per_row(block, self.params.nearest_query_terms)
                 sims = (query @ self._situations_t).toarray()
-                # each entry's situations side by side; argmax finds the first that reaches
-                # the entry's best (a repeated last situation never comes first)
-                grid = sims[:, self._grid]
-                near = grid.argmax(axis=2)
-                score[:, has] += w * np.take_along_axis(grid, near[..., None], axis=2)[..., 0]
-                nearest[lo:lo + ROW_BLOCK, has] = near
+                best = np.maximum.reduceat(sims, heads, axis=1)
+                # the first of each entry's situations that reaches its best
+                reaches = sims >= np.repeat(best, sizes, axis=1)
+                first = np.minimum.reduceat(np.where(reaches, columns, len(columns)), heads, axis=1)
+                score[:, has] += w * best
+                nearest[lo:lo + ROW_BLOCK, has] = first - heads
             elif self._situations is not None:
                 self._shortlisted(_heaviest_per_row(block, self.params.nearest_query_terms),
                                   centroid, score, nearest[lo:lo + ROW_BLOCK])
