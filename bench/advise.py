@@ -67,6 +67,7 @@ def _distinct_questions(kb_path: Path | None, n: int, seed: int = 3) -> list[str
 def measure_in_process(kb_path: str | None, n: int) -> dict[str, float]:
     """Train, then time `n` single answers; runs in a child so peak memory is its own."""
     from bot.advisor import Advisor
+    from bot.long_lived import freeze_long_lived
     from knowledge import load_knowledge_base
 
     path = Path(kb_path) if kb_path else None
@@ -80,6 +81,7 @@ def measure_in_process(kb_path: str | None, n: int) -> dict[str, float]:
     t1 = time.perf_counter()
     advisor = Advisor.from_knowledge_base(kb)
     t2 = time.perf_counter()
+    freeze_long_lived()  # as the server does once its model is loaded
     questions = _questions(path, n)
     for q in questions[:50]:
         advisor.answer(q)

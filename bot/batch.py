@@ -4,12 +4,13 @@ Answers are vectorised a chunk at a time; a line repeated within a chunk is answ
 encoded once (a replayed log repeats its common questions; the answer depends on the text
 alone). With more than one chunk, chunks are answered in worker processes forked after the
 model is loaded (one per core by default), with at most two chunks in flight per worker so
-memory stays bounded however long the input is.
+memory stays bounded however long the input is. Workers hand back each chunk as UTF-8
+bytes, which the main process writes as they are (a str would be encoded to cross the pipe,
+decoded, then encoded again to be written).
 """
 
 from __future__ import annotations
 
-import gc
 import itertools
 import multiprocessing
 import os
@@ -18,6 +19,7 @@ from collections.abc import Callable, Iterable, Iterator
 
 from bot.advisor import Advisor
 from bot.answer_json import answer_json_line
+from bot.long_lived import frozen
 
 CHUNK = 2000
 
@@ -35,29 +37,27 @@ def _chunks(lines: Iterable[str], size: int) -> Iterator[list[str]]:
         yield chunk
 
 
-def _answer_chunk(lines: list[str]) -> str:
-    """The chunk's JSON lines, each distinct line answered once."""
+def _answer_chunk(lines: list[str]) -> bytes:
+    """The chunk's JSON lines as UTF-8, each distinct line answered once."""
     assert _advisor is not None
     distinct = list(dict.fromkeys(lines))
     answers = _advisor.answer_many(distinct, chunk=len(distinct))
     encoded = {line: answer_json_line(a) + "\n" for line, a in zip(distinct, answers, strict=True)}
-    return "".join(encoded[line] for line in lines)
+    return "".join(encoded[line] for line in lines).encode()
 
 
-def answer_stream(advisor: Advisor, lines: Iterable[str], write: Callable[[str], object], *,
+def answer_stream(advisor: Advisor, lines: Iterable[str], write: Callable[[bytes], object], *,
                   jobs: int = 1, chunk: int = CHUNK) -> None:
-    """Answer every line and `write` the JSON lines in input order."""
+    """Answer every line and `write` the JSON lines in input order, as UTF-8 bytes."""
     global _advisor
     _advisor = advisor
     chunks = _chunks(lines, chunk)
     head = list(itertools.islice(chunks, 2))
-    if jobs <= 1 or len(head) < 2:
-        for c in itertools.chain(head, chunks):
-            write(_answer_chunk(c))
-        return
-    gc.freeze()  # the loaded model moves out of the collector's sight: workers never touch
-    # (and so never copy) its pages when they collect, and each collection has less to scan
-    try:
+    with frozen():  # the loaded model out of the collector's sight (`bot.long_lived`)
+        if jobs <= 1 or len(head) < 2:
+            for c in itertools.chain(head, chunks):
+                write(_answer_chunk(c))
+            return
         with multiprocessing.get_context("fork").Pool(jobs) as pool:
             pending: deque = deque()
             for c in itertools.chain(head, chunks):
@@ -66,5 +66,3 @@ def answer_stream(advisor: Advisor, lines: Iterable[str], write: Callable[[str],
                     write(pending.popleft().get())
             while pending:
                 write(pending.popleft().get())
-    finally:
-        gc.unfreeze()

@@ -157,7 +157,10 @@ def _ask_batch(advisor: Advisor, jobs: int | None) -> None:
     if hasattr(stdin, "reconfigure"):
         stdin.reconfigure(errors="replace")
     lines = (line.rstrip("\r\n") for line in stdin)
-    answer_stream(advisor, lines, sys.stdout.write, jobs=jobs or default_jobs())
+    sys.stdout.flush()
+    out_bytes = getattr(sys.stdout, "buffer", None)
+    write = out_bytes.write if out_bytes is not None else lambda b: sys.stdout.write(b.decode())
+    answer_stream(advisor, lines, write, jobs=jobs or default_jobs())
     sys.stdout.flush()
 
 

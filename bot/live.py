@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from bot.long_lived import freeze_long_lived
 from knowledge.errors import KnowledgeBaseError, Problem
 
 if TYPE_CHECKING:
@@ -111,7 +112,9 @@ class LiveAdvisor:
         """Load the knowledge base and a model (raises `KnowledgeBaseError` if invalid)."""
         from bot.advisor import Advisor
 
-        return cls(Advisor.load(kb_path, cache_dir=cache_dir), kb_path=kb_path, cache_dir=cache_dir)
+        live = cls(Advisor.load(kb_path, cache_dir=cache_dir), kb_path=kb_path, cache_dir=cache_dir)
+        freeze_long_lived()
+        return live
 
     @classmethod
     def from_settings(cls, settings: Settings) -> LiveAdvisor:
@@ -142,6 +145,7 @@ class LiveAdvisor:
             same = advisor.kb.version == old.kb.version and advisor.model_version == old.model_version
             if not same:
                 self.current = advisor  # the swap: one attribute assignment
+                freeze_long_lived()  # the old model is still freed, by reference counting
             loaded_at = self.status.loaded_at if same else now
             self.status = ReloadResult(
                 True, self.current.kb.version, self.current.model_version, reason, now,

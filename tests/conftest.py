@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import gc
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -12,6 +14,15 @@ from knowledge.synthetic import write_synthetic_kb
 from tests.factories import seed_model_cache
 
 DATA = Path(__file__).parent / "data"
+
+
+@pytest.fixture(autouse=True)
+def _thawed() -> Iterator[None]:
+    """Undo a model freeze (`bot.long_lived`) after each test: frozen objects are never
+    collected, and one test's leftovers must not outlive it."""
+    yield
+    if gc.get_freeze_count():
+        gc.unfreeze()
 
 
 @pytest.fixture(scope="session")

@@ -3,7 +3,9 @@ file watcher."""
 
 from __future__ import annotations
 
+import gc
 import threading
+import weakref
 from pathlib import Path
 
 from bot.advisor import Advisor
@@ -28,6 +30,19 @@ def test_a_valid_change_is_swapped_in_and_the_old_advisor_keeps_working(
     assert result.previous_version == old.kb.version
     assert old.answer("what do we tell staff").kb_version == old.kb.version  # still usable
     assert live.health()["kb_version"] == live.current.kb.version
+
+
+def test_the_live_model_is_out_of_the_collectors_sight_and_a_replaced_one_is_still_freed(
+        live: LiveAdvisor, kb_copy: Path) -> None:
+    assert gc.is_tracked(live.current.kb.topics)  # a container the collector would walk
+    tracked = {id(o) for o in gc.get_objects()}  # frozen objects are no longer listed
+    assert id(live.current.kb.topics) not in tracked
+    old = weakref.ref(live.current)
+    add_situation(kb_copy)
+
+    assert live.reload(reason="test").changed
+    assert id(live.current.kb.topics) not in {id(o) for o in gc.get_objects()}
+    assert old() is None  # freed by reference counting: the collector never sees frozen objects
 
 
 def test_reloading_an_unchanged_base_keeps_the_same_advisor(live: LiveAdvisor) -> None:
