@@ -22,6 +22,8 @@ DEV_SET = Path(__file__).parent.parent / "data" / "dev_set.yaml"
 HOLDOUT_SET = DEV_SET.with_name("holdout_set.yaml")
 BLIND_SET = DEV_SET.with_name("blind_set.yaml")
 """Written and labelled blind on 1 December 2026 after the base's last tuning; read once."""
+BLIND2_SET = DEV_SET.with_name("blind2_set.yaml")
+"""Written and labelled blind on 2 December 2026, by other writers and another reader."""
 
 
 @pytest.fixture(scope="module")
@@ -37,6 +39,9 @@ def test_dev_sets_are_big_enough():
     assert not set(tune.texts) & set(held.texts)
     assert not set(blind.texts) & (set(tune.texts) | set(held.texts))
     assert sum(1 for t in blind.topics if t) >= 150 and blind.topics.count(None) >= 30
+    blind2 = read_labelled(BLIND2_SET)
+    assert not set(blind2.texts) & (set(tune.texts) | set(held.texts) | set(blind.texts))
+    assert sum(1 for t in blind2.topics if t) >= 150 and blind2.topics.count(None) >= 30
     unlabelled = [t for t, ids in zip(topics, [*tune.entries, *held.entries], strict=True)
                   if t and not ids]
     assert len(unlabelled) <= 3  # in scope, yet nothing in the base directly helps
@@ -49,7 +54,7 @@ def test_dev_sets_never_feed_the_knowledge_base(shipped_advisor: Advisor):
     kb = shipped_advisor.kb
     curated = {norm(t) for e in kb.entries for t in (*e.situations, *curated_texts(e))}
     curated |= {norm(t) for t in kb.out_of_scope}
-    for path in (DEV_SET, HOLDOUT_SET, BLIND_SET):
+    for path in (DEV_SET, HOLDOUT_SET, BLIND_SET, BLIND2_SET):
         leaked = [t for t in read_labelled(path).texts if norm(t) in curated]
         assert leaked == [], f"{path.name} texts in the knowledge base: {leaked[:3]}"
 
