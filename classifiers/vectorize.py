@@ -23,7 +23,6 @@ from scipy import sparse
 WORD_CACHE_SIZE = 200_000
 """Words whose character n-gram ids are remembered; the cache is emptied when full."""
 
-_WHITE = re.compile(r"\s\s+")
 
 
 def strip_accents(text: str) -> str:
@@ -152,10 +151,13 @@ class CompiledTfidf:
 
     def _ids(self, doc: str) -> list[int]:
         doc = self._preprocess(doc)
-        if self.analyzer == "char_wb":
+        if self.analyzer == "char_wb":  # split() also splits where scikit-learn's runs of
+            # white space become one space first, so the words are the same
+            cached = self._word_ids.get
             ids: list[int] = []
-            for word in _WHITE.sub(" ", doc).split():
-                ids.extend(self._ids_of_word(word))
+            for word in doc.split():
+                found = cached(word)
+                ids += found if found is not None else self._ids_of_word(word)
             return ids
         get = self.vocabulary.get
         grams = word_grams(self._token_re.findall(doc), *self.ngram_range)
@@ -238,7 +240,7 @@ def fit_tfidf(docs: Sequence[str], *, analyzer: str, ngram_range: tuple[int, int
         cols = array("i")
         ptr = array("q", [0])
         for doc in docs:
-            cols.fromlist(list(map(word_id, _WHITE.sub(" ", probe._preprocess(doc)).split())))
+            cols.fromlist(list(map(word_id, probe._preprocess(doc).split())))
             ptr.append(len(cols))
         doc_words = _counts(cols, ptr, len(words))
         gcols = array("i")
