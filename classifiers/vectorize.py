@@ -24,7 +24,6 @@ WORD_CACHE_SIZE = 200_000
 """Words whose character n-gram ids are remembered; the cache is emptied when full."""
 
 
-
 def strip_accents(text: str) -> str:
     """scikit-learn's `strip_accents_unicode`: decompose, then drop combining marks."""
     try:
