@@ -1,8 +1,9 @@
 """Benchmark the advisor's core: answer latency, batch throughput, training, memory, cold start.
 
-Run: python bench/advise.py [--quick] [--row-blocks]
+Run: python bench/advise.py [--quick] [--row-blocks] [--stages]
 Prints one block per knowledge base (shipped, synthetic 1,000 and 10,000 entries);
---row-blocks only times the entry ranker's scan per block size on the shipped base.
+--row-blocks only times the entry ranker's scan per block size on the shipped base;
+--stages only times each stage of answering distinct questions on the shipped base.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -178,6 +180,56 @@ def row_blocks() -> None:
         ranker_module.ROW_BLOCK = shipped
 
 
+def stages(n: int = 20_000, chunk: int = 2000) -> None:
+    """Where a distinct question's time goes in one process, stage by stage, as a batch
+    answers it (the model frozen out of the collector's sight, chunks of `chunk`)."""
+    from contextlib import contextmanager
+
+    from bot.advisor import CANDIDATES, Advisor
+    from bot.answer_json import answer_json_line
+    from bot.cleaning import prepare_question
+    from bot.long_lived import freeze_long_lived
+    from classifiers.matcher import Match, _aligned
+
+    advisor = Advisor.load()
+    m = advisor.matcher
+    questions = _distinct_questions(None, n)
+    freeze_long_lived()
+    spent: dict[str, float] = {}
+
+    @contextmanager
+    def stage(name: str) -> Iterator[None]:
+        t0 = time.perf_counter()
+        yield
+        spent[name] = spent.get(name, 0.0) + time.perf_counter() - t0
+
+    col = {c: i for i, c in enumerate(m.classifier.classes_)}
+    for lo in range(0, n, chunk):
+        with stage("prepare the text"):
+            prepared = [prepare_question(t) for t in questions[lo:lo + chunk]]
+        with stage("n-grams and TF-IDF rows"):
+            x = m.featurizer.transform([q for q, _ in prepared])
+        with stage("entry scan (centroids, situations)"):
+            matched = m.ranker.match(x)
+        with stage("topic probabilities, entry evidence"):
+            raw = m.classifier.proba(x)
+            proba = m.reshape(raw, m.ranker.best_per_group(matched[0]))
+        with stage("decide"):
+            decided = m.policy.decide_many(raw, m.classifier.classes_, proba)
+        with stage("rank into objects"):
+            ranked = m.ranker.rank(x, _aligned(proba, col, m.ranker.groups), top=CANDIDATES,
+                                   matched=matched)
+        with stage("build the answer and its why"):
+            answers = [advisor._build(q, cut, Match(p, tuple(r)))
+                       for (q, cut), p, r in zip(prepared, decided, ranked, strict=True)]
+        with stage("encode the JSON"):
+            "".join(answer_json_line(a) + "\n" for a in answers).encode()
+    print(f"{n:,} distinct questions in chunks of {chunk:,}, one process; µs a question:")
+    for name, seconds in spent.items():
+        print(f"  {name:38s} {seconds / n * 1e6:6.1f}")
+    print(f"  {'all':38s} {sum(spent.values()) / n * 1e6:6.1f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="Skip the 10,000-entry base.")
@@ -185,9 +237,14 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=100_000)
     parser.add_argument("--row-blocks", action="store_true",
                         help="Only time the ranker's scan per block size (shipped base).")
+    parser.add_argument("--stages", action="store_true",
+                        help="Only time each stage of answering distinct questions (shipped base).")
     args = parser.parse_args()
     if args.row_blocks:
         row_blocks()
+        return
+    if args.stages:
+        stages()
         return
     from knowledge.synthetic import write_synthetic_kb
 
