@@ -182,7 +182,9 @@ def row_blocks() -> None:
 
 def stages(n: int = 20_000, chunk: int = 2000) -> None:
     """Where a distinct question's time goes in one process, stage by stage, as a batch
-    answers it (the model frozen out of the collector's sight, chunks of `chunk`)."""
+    answers it (the model frozen out of the collector's sight, chunks of `chunk`). The
+    stages spell out `Matcher.match` and `Advisor._build`; the first chunk's answers are
+    checked against `Advisor.answer_many`, so the copy cannot drift unnoticed."""
     from contextlib import contextmanager
 
     from bot.advisor import CANDIDATES, Advisor
@@ -224,6 +226,8 @@ def stages(n: int = 20_000, chunk: int = 2000) -> None:
                        for (q, cut), p, r in zip(prepared, decided, ranked, strict=True)]
         with stage("encode the JSON"):
             "".join(answer_json_line(a) + "\n" for a in answers).encode()
+        if not lo:  # the stages above copy `Advisor.answer_many`'s path: check they still do
+            assert answers == list(advisor.answer_many(questions[:chunk])), "stages drifted"
     print(f"{n:,} distinct questions in chunks of {chunk:,}, one process; µs a question:")
     for name, seconds in spent.items():
         print(f"  {name:38s} {seconds / n * 1e6:6.1f}")
